@@ -1,0 +1,83 @@
+// Small interfaces the activities and triggers depend on; Cosmos, Service Bus and the simulated
+// gateway/notifier implement them, tests use fakes.
+import type {
+  NotificationChannel,
+  Order,
+  OrderOutcome,
+  OrderStatus,
+  PaymentMethodRef,
+} from "../domain/order";
+
+export interface OrderStore {
+  /** Creates the order; resolves `{ created: false, existing }` when the id is already taken. */
+  create(
+    order: Order,
+  ): Promise<{ created: true; order: Order } | { created: false; existing: Order }>;
+  get(orderId: string): Promise<Order | undefined>;
+  /** Etag-guarded status change; idempotent when the order already has `status`. */
+  updateStatus(orderId: string, status: OrderStatus, outcome?: OrderOutcome): Promise<Order>;
+  list(query: {
+    customerId?: string;
+    status?: OrderStatus;
+    limit: number;
+    continuationToken?: string;
+  }): Promise<{ items: Order[]; continuationToken?: string }>;
+}
+
+export type ChargeResult =
+  | { outcome: "approved"; chargeId: string; amount: number; currency: string }
+  | { outcome: "declined"; reason: "card_declined" | "insufficient_funds" | string };
+
+export interface PaymentGateway {
+  tokenize(cardNumber: string): Promise<PaymentMethodRef>;
+  /** Idempotent per key: a repeated call returns the first result, never charges twice. Throws only on transient errors. */
+  charge(req: {
+    idempotencyKey: string;
+    token: string;
+    amount: number;
+    currency: string;
+  }): Promise<ChargeResult>;
+  /** Confirms capture of an approved charge; throws when it fails. */
+  capture(req: { chargeId: string; idempotencyKey: string }): Promise<void>;
+  /** Idempotent per key. */
+  refund(req: {
+    idempotencyKey: string;
+    chargeId: string;
+    amount: number;
+    currency: string;
+    reason: string;
+  }): Promise<{ refundId: string }>;
+}
+
+/** One row of the `payments` container: every charge and refund, so a double charge is visible. */
+export interface LedgerEntry {
+  id: string;
+  orderId: string;
+  kind: "charge" | "refund" | "decline";
+  amount: number;
+  currency: string;
+  reference: string;
+  createdAt: string;
+}
+
+export interface NotificationMessage {
+  notificationId: string;
+  orderId: string;
+  customerId: string;
+  channel: NotificationChannel;
+  template: "order-completed";
+  data: Record<string, unknown>;
+}
+
+export interface NotificationDelivery {
+  id: string;
+  orderId: string;
+  channel: NotificationChannel;
+  notificationId: string;
+  deliveredAt: string;
+}
+
+export interface Notifier {
+  /** Delivers once per notificationId (idempotent); throws on failure so Service Bus retries. */
+  deliver(message: NotificationMessage): Promise<NotificationDelivery>;
+}

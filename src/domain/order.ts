@@ -1,0 +1,130 @@
+// The order model shared by triggers, activities and the orchestrator. Money is always integer
+// minor units of `currency` (ISO 4217); the server computes every total from the caller's quote.
+
+export const ORDER_STATUSES = [
+  "Received",
+  "AwaitingApproval",
+  "Approved",
+  "Charging",
+  "Paid",
+  "Notifying",
+  "Completed",
+  "Rejected",
+  "Cancelled",
+  "PaymentDeclined",
+  "PaymentFailed",
+  "Failed",
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Business outcomes: the orchestration ends normally with one of these in its output. */
+export const TERMINAL_STATUSES = [
+  "Completed",
+  "Rejected",
+  "Cancelled",
+  "PaymentDeclined",
+  "PaymentFailed",
+  "Failed",
+] as const satisfies readonly OrderStatus[];
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+
+export const NOTIFICATION_CHANNELS = ["email", "sms", "push"] as const;
+export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
+
+export interface OrderItemInput {
+  sku: string;
+  name: string;
+  quantity: number;
+  /** Quote from the caller's cart, minor units. */
+  unitPrice: number;
+}
+
+export interface Address {
+  line1: string;
+  line2?: string;
+  city: string;
+  region?: string;
+  postalCode: string;
+  country: string;
+}
+
+/** A validated order request as it arrives (the only place a full card number exists). */
+export interface NewOrderRequest {
+  customerId: string;
+  currency: string;
+  items: OrderItemInput[];
+  shippingAddress: Address;
+  payment: { cardNumber: string };
+}
+
+/** What is stored and passed around instead of a card number. */
+export interface PaymentMethodRef {
+  token: string;
+  brand: string;
+  last4: string;
+}
+
+export interface OrderLine extends OrderItemInput {
+  lineTotal: number;
+}
+
+export interface OrderTotals {
+  subtotal: number;
+  total: number;
+}
+
+export interface Order {
+  /** Also the orchestration instance id and the payment idempotency key. */
+  id: string;
+  customerId: string;
+  currency: string;
+  lines: OrderLine[];
+  totals: OrderTotals;
+  shippingAddress: Address;
+  payment: PaymentMethodRef;
+  status: OrderStatus;
+  /** SHA-256 of the canonical request (card replaced by its token's fingerprint) for idempotency. */
+  requestHash: string;
+  idempotencyKey?: string;
+  source: "http" | "servicebus";
+  createdAt: string;
+  updatedAt: string;
+  outcome?: OrderOutcome;
+}
+
+/** Output of the processOrder orchestration (and the `outcome` stored on the order). */
+export interface OrderOutcome {
+  status: TerminalStatus;
+  reason?: string;
+  chargeId?: string;
+  refundId?: string;
+  approvedBy?: string;
+}
+
+/** Input of the processOrder orchestration: everything it needs, config included (no env reads). */
+export interface ProcessOrderInput {
+  orderId: string;
+  customerId: string;
+  currency: string;
+  total: number;
+  payment: PaymentMethodRef;
+  channels: NotificationChannel[];
+  approval: { thresholdMinor: number; timeout: string /* ISO 8601 duration */ };
+}
+
+/** Custom status published at every stage (what clients see while polling). */
+export interface OrderCustomStatus {
+  stage: OrderStatus;
+  updatedAt: string;
+  detail?: string;
+}
+
+export const ORCHESTRATOR_NAME = "processOrder";
+export const APPROVAL_EVENT = "ApprovalDecision";
+export const CANCEL_EVENT = "CancelOrder";
+
+export interface ApprovalDecision {
+  approved: boolean;
+  approver: string;
+  reason?: string;
+}
