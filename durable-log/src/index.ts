@@ -1,0 +1,491 @@
+/**
+ * Crash-safe, append-only persistence with group commit.
+ *
+ * On-disk layout (all inside `options.dir`, which the log owns):
+ *   seg-<n>.log   append-only segments; every frame is [u32 length][u32 crc32][payload], where
+ *                 payload is the UTF-8 JSON of an array of records (one append = a one-element
+ *                 array, one appendMany = the whole group, so a group is recovered all or nothing).
+ *   snap-<n>.snap one framed JSON snapshot covering everything in segments numbered below n;
+ *                 segments >= n are replayed on top of it.
+ *   *.tmp         snapshot being written; ignored and deleted on open.
+ */
+import { promises as fsp } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import * as path from "node:path";
+
+export interface DurableLogOptions {
+  dir: string; // created if missing; the log owns this directory
+  fsync?: boolean; // default true; false = write only (tests/benchmarks), still ordered
+}
+
+export interface Recovered<S, R> {
+  snapshot: S | undefined; // latest durable snapshot, if any
+  records: R[]; // every record appended after that snapshot, in order
+}
+
+export interface DurableLogStats {
+  /** Records committed (each append() counts 1, appendMany(rs) counts rs.length). */
+  appends: number;
+  /** Write+fsync rounds performed (group commits). */
+  commits: number;
+  /** Bytes written to segments by this instance (frames including headers). */
+  bytes: number;
+}
+
+/** Thrown by open() when the directory holds damage that is not a torn tail (data would be lost). */
+export class DurableLogCorruptError extends Error {
+  override readonly name = "DurableLogCorruptError";
+}
+
+// ---------------------------------------------------------------------------------------------
+// CRC32 (IEEE 802.3, reflected polynomial 0xEDB88320); Node 20 has no zlib.crc32.
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(buf: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < buf.length; i++) crc = CRC_TABLE[(crc ^ buf[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Framing
+
+const HEADER = 8;
+
+function frame(payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HEADER + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(crc32(payload), 4);
+  payload.copy(out, HEADER);
+  return out;
+}
+
+interface ParsedFrames {
+  payloads: Buffer[];
+  /** Byte length of the valid prefix; anything after it is torn or corrupt. */
+  validLength: number;
+}
+
+function parseFrames(buf: Buffer): ParsedFrames {
+  const payloads: Buffer[] = [];
+  let off = 0;
+  while (off + HEADER <= buf.length) {
+    const len = buf.readUInt32LE(off);
+    const crc = buf.readUInt32LE(off + 4);
+    if (off + HEADER + len > buf.length) break;
+    const payload = buf.subarray(off + HEADER, off + HEADER + len);
+    if (crc32(payload) !== crc) break;
+    payloads.push(payload);
+    off += HEADER + len;
+  }
+  return { payloads, validLength: off };
+}
+
+/** JSON text of a value; rejects values JSON cannot represent instead of writing garbage. */
+function toJson(value: unknown, what: string): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) throw new TypeError(`DurableLog: ${what} is not JSON-serialisable`);
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// File names and directory helpers
+
+const SEG_RE = /^seg-(\d{10})\.log$/;
+const SNAP_RE = /^snap-(\d{10})\.snap$/;
+const pad = (n: number): string => String(n).padStart(10, "0");
+const segName = (n: number): string => `seg-${pad(n)}.log`;
+const snapName = (n: number): string => `snap-${pad(n)}.snap`;
+
+/** Makes directory entries (created/renamed/deleted files) durable. Not possible on Windows. */
+async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === "win32") return;
+  const fh = await fsp.open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Write queue entries
+
+interface WriteEntry {
+  kind: "write";
+  buf: Buffer;
+  count: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface RotateEntry {
+  kind: "rotate";
+  seg: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+type Entry = WriteEntry | RotateEntry;
+
+export class DurableLog<S = unknown, R = unknown> {
+  private readonly dir: string;
+  private readonly doFsync: boolean;
+  private fh: FileHandle;
+  private queue: Entry[] = [];
+  private flushing = false;
+  /** Set once a write/fsync fails: the file tail is unknown, so nothing more may be appended. */
+  private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
+  /** Segment that appends queued now will land in (advanced synchronously by compact()). */
+  private appendSeg: number;
+  /** Segment the current snapshot covers up to (segments >= this are replayed). */
+  private snapshotSeg: number;
+  private readonly bytesBySeg = new Map<number, number>();
+  private compactChain: Promise<void> = Promise.resolve();
+  private drainWaiters: (() => void)[] = [];
+  private readonly counters: DurableLogStats = { appends: 0, commits: 0, bytes: 0 };
+
+  private constructor(
+    dir: string,
+    doFsync: boolean,
+    fh: FileHandle,
+    seg: number,
+    snapshotSeg: number,
+  ) {
+    this.dir = dir;
+    this.doFsync = doFsync;
+    this.fh = fh;
+    this.appendSeg = seg;
+    this.snapshotSeg = snapshotSeg;
+  }
+
+  /** Opens (or creates) the log, recovering snapshot + records; a torn/corrupt tail (partial
+   *  last write after a crash) is detected by length+CRC and truncated, never an error. */
+  static async open<S, R>(
+    options: DurableLogOptions,
+  ): Promise<{ log: DurableLog<S, R> } & Recovered<S, R>> {
+    if (!options || typeof options.dir !== "string" || options.dir.length === 0) {
+      throw new TypeError("DurableLog.open: options.dir must be a non-empty string");
+    }
+    const dir = path.resolve(options.dir);
+    const doFsync = options.fsync !== false;
+    await fsp.mkdir(dir, { recursive: true });
+
+    const names = await fsp.readdir(dir);
+    const segs: number[] = [];
+    const snaps: number[] = [];
+    for (const name of names) {
+      const seg = SEG_RE.exec(name);
+      const snap = SNAP_RE.exec(name);
+      if (seg) segs.push(Number(seg[1]));
+      else if (snap) snaps.push(Number(snap[1]));
+      else if (name.endsWith(".tmp")) await fsp.rm(path.join(dir, name), { force: true });
+    }
+    segs.sort((a, b) => a - b);
+    snaps.sort((a, b) => a - b);
+
+    // The newest snapshot was renamed into place atomically after an fsync, so it must be whole;
+    // if it is not, older segments are already gone and recovering silently would lose data.
+    let snapshot: S | undefined;
+    let base = 1;
+    if (snaps.length > 0) {
+      base = snaps[snaps.length - 1];
+      const file = path.join(dir, snapName(base));
+      const parsed = parseFrames(await fsp.readFile(file));
+      if (parsed.payloads.length !== 1) {
+        throw new DurableLogCorruptError(`DurableLog: snapshot ${file} is damaged`);
+      }
+      snapshot = JSON.parse(parsed.payloads[0].toString("utf8")) as S;
+    }
+
+    // Leftovers of a compaction that finished its rename but not its deletes.
+    for (const n of segs.filter((n) => n < base)) await fsp.rm(path.join(dir, segName(n)));
+    for (const n of snaps.filter((n) => n < base)) await fsp.rm(path.join(dir, snapName(n)));
+    const live = segs.filter((n) => n >= base);
+
+    const records: R[] = [];
+    const bytesBySeg = new Map<number, number>();
+    let dirChanged = false;
+    for (let i = 0; i < live.length; i++) {
+      const file = path.join(dir, segName(live[i]));
+      const buf = await fsp.readFile(file);
+      const parsed = parseFrames(buf);
+      let validLength = parsed.validLength;
+      const groups: R[][] = [];
+      for (let j = 0; j < parsed.payloads.length; j++) {
+        let group: unknown;
+        try {
+          group = JSON.parse(parsed.payloads[j].toString("utf8"));
+        } catch {
+          group = undefined;
+        }
+        if (!Array.isArray(group)) {
+          // A CRC-valid frame that is not ours: treat it and everything after as the bad tail.
+          validLength = parsed.payloads.slice(0, j).reduce((sum, p) => sum + HEADER + p.length, 0);
+          break;
+        }
+        groups.push(group as R[]);
+      }
+      if (validLength < buf.length) {
+        // Only the end of the log can be torn: a later segment with data means this damage is
+        // in the middle, and dropping it would leave a gap.
+        for (const later of live.slice(i + 1)) {
+          const st = await fsp.stat(path.join(dir, segName(later)));
+          if (st.size > 0) {
+            throw new DurableLogCorruptError(
+              `DurableLog: ${file} is damaged at byte ${validLength} but later segments hold data`,
+            );
+          }
+        }
+        for (const later of live.slice(i + 1)) {
+          await fsp.rm(path.join(dir, segName(later)));
+          dirChanged = true;
+        }
+        live.length = i + 1;
+        const fh = await fsp.open(file, "r+");
+        try {
+          await fh.truncate(validLength);
+          if (doFsync) await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      }
+      for (const g of groups) for (const r of g) records.push(r);
+      bytesBySeg.set(live[i], validLength);
+    }
+
+    const active = live.length > 0 ? live[live.length - 1] : base;
+    if (live.length === 0) dirChanged = true;
+    const fh = await fsp.open(path.join(dir, segName(active)), "a");
+    if (dirChanged && doFsync) await fsyncDir(dir);
+
+    const log = new DurableLog<S, R>(dir, doFsync, fh, active, base);
+    for (const [k, v] of bytesBySeg) log.bytesBySeg.set(k, v);
+    return { log, snapshot, records };
+  }
+
+  /** Resolves only once the record is on disk (written and fsync'd). Concurrent appends are
+   *  group-committed: every append queued while a write+fsync is in flight goes into the next
+   *  single write+fsync. Order of records on disk = order of append() calls. */
+  append(record: R): Promise<void> {
+    let json: string;
+    try {
+      json = toJson(record, "record");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.enqueue(`[${json}]`, 1);
+  }
+
+  /** Appends a group as one frame: on recovery either all of it is present or none. */
+  appendMany(records: R[]): Promise<void> {
+    if (!Array.isArray(records)) {
+      return Promise.reject(new TypeError("DurableLog.appendMany: records must be an array"));
+    }
+    let json: string;
+    try {
+      json = records.map((r) => toJson(r, "record")).join(",");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // An empty group writes nothing but still resolves in order with the appends before it.
+    return this.enqueue(records.length === 0 ? "" : `[${json}]`, records.length);
+  }
+
+  /** Replaces everything before now with `snapshot` (which must reflect every record whose
+   *  append() was called before compact()): writes it atomically (tmp file, fsync, rename, fsync
+   *  the directory), then starts a new segment and deletes old ones. Appends made during
+   *  compaction are kept after the snapshot. */
+  compact(snapshot: S): Promise<void> {
+    const unusable = this.unusableError();
+    if (unusable) return Promise.reject(unusable);
+    let payload: Buffer;
+    try {
+      payload = Buffer.from(toJson(snapshot, "snapshot"), "utf8");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The boundary is taken now, synchronously: appends called before this go to the old
+    // segment (covered by the snapshot), appends called after go to the new one.
+    const newSeg = ++this.appendSeg;
+    const rotated = new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: "rotate", seg: newSeg, resolve, reject });
+    });
+    this.scheduleFlush();
+    const run = async (): Promise<void> => {
+      await rotated;
+      await this.writeSnapshot(newSeg, payload);
+    };
+    // Compactions finish in call order so an older snapshot never replaces a newer one.
+    const result = this.compactChain.then(run, run);
+    this.compactChain = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Bytes appended since the last snapshot (callers use it to decide when to compact). */
+  get sizeSinceSnapshot(): number {
+    let total = 0;
+    for (const [seg, bytes] of this.bytesBySeg) if (seg >= this.snapshotSeg) total += bytes;
+    return total;
+  }
+
+  get stats(): DurableLogStats {
+    return { ...this.counters };
+  }
+
+  /** Flushes pending appends, then closes the file. Appends after close() reject. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        await this.drain();
+        await this.compactChain;
+        await this.fh.close();
+      })();
+    }
+    return this.closing;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private unusableError(): Error | undefined {
+    if (this.failure) return this.failedError();
+    if (this.closing) return new Error("DurableLog: log is closed");
+    return undefined;
+  }
+
+  private failedError(): Error {
+    const cause = this.failure;
+    return new Error(`DurableLog: an earlier write failed; reopen the log (${cause?.message})`, {
+      cause,
+    });
+  }
+
+  private enqueue(json: string, count: number): Promise<void> {
+    const unusable = this.unusableError();
+    if (unusable) return Promise.reject(unusable);
+    const buf = json.length === 0 ? Buffer.alloc(0) : frame(Buffer.from(json, "utf8"));
+    this.bytesBySeg.set(this.appendSeg, (this.bytesBySeg.get(this.appendSeg) ?? 0) + buf.length);
+    const p = new Promise<void>((resolve, reject) => {
+      this.queue.push({ kind: "write", buf, count, resolve, reject });
+    });
+    this.scheduleFlush();
+    return p;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    // Start on a microtask so appends issued synchronously together share the first commit.
+    queueMicrotask(() => void this.flushLoop());
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const head = this.queue[0];
+      if (head.kind === "rotate") {
+        this.queue.shift();
+        await this.rotate(head);
+        continue;
+      }
+      let n = 0;
+      while (n < this.queue.length && this.queue[n].kind === "write") n++;
+      const batch = this.queue.splice(0, n) as WriteEntry[];
+      await this.commit(batch);
+    }
+    this.flushing = false;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async commit(batch: WriteEntry[]): Promise<void> {
+    if (this.failure) {
+      for (const e of batch) e.reject(this.failedError());
+      return;
+    }
+    const buf = batch.length === 1 ? batch[0].buf : Buffer.concat(batch.map((e) => e.buf));
+    try {
+      if (buf.length > 0) {
+        let off = 0;
+        while (off < buf.length) {
+          const { bytesWritten } = await this.fh.write(buf, off, buf.length - off);
+          off += bytesWritten;
+        }
+        // fdatasync covers the data and the file size, which is all an append needs.
+        if (this.doFsync) await this.fh.datasync();
+        this.counters.commits++;
+        this.counters.bytes += buf.length;
+      }
+    } catch (err) {
+      this.fail(err, batch);
+      return;
+    }
+    for (const e of batch) {
+      this.counters.appends += e.count;
+      e.resolve();
+    }
+  }
+
+  private async rotate(entry: RotateEntry): Promise<void> {
+    if (this.failure) {
+      entry.reject(this.failedError());
+      return;
+    }
+    try {
+      const next = await fsp.open(path.join(this.dir, segName(entry.seg)), "a");
+      if (this.doFsync) await fsyncDir(this.dir);
+      const old = this.fh;
+      this.fh = next;
+      await old.close();
+    } catch (err) {
+      this.fail(err, [entry]);
+      return;
+    }
+    entry.resolve();
+  }
+
+  private fail(err: unknown, entries: Entry[]): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.failure ??= error;
+    for (const e of entries) e.reject(error);
+    // Everything queued behind a failed write would land after an unknown tail: reject it too.
+    const rest = this.queue.splice(0);
+    for (const e of rest) e.reject(this.failedError());
+  }
+
+  private drain(): Promise<void> {
+    if (!this.flushing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private async writeSnapshot(seg: number, payload: Buffer): Promise<void> {
+    const final = path.join(this.dir, snapName(seg));
+    const tmp = `${final}.tmp`;
+    const fh = await fsp.open(tmp, "w");
+    try {
+      await fh.writeFile(frame(payload));
+      if (this.doFsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, final);
+    if (this.doFsync) await fsyncDir(this.dir);
+    this.snapshotSeg = seg;
+    for (const k of [...this.bytesBySeg.keys()]) if (k < seg) this.bytesBySeg.delete(k);
+    // The snapshot is durable; older files are now redundant (open() also deletes leftovers).
+    for (const name of await fsp.readdir(this.dir)) {
+      const m = SEG_RE.exec(name) ?? SNAP_RE.exec(name);
+      if (m && Number(m[1]) < seg) await fsp.rm(path.join(this.dir, name), { force: true });
+    }
+  }
+}
