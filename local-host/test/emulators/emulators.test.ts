@@ -1,0 +1,105 @@
+import net from "node:net";
+import path from "node:path";
+import { startEmulators } from "../../src/emulators";
+import { choosePort } from "../../src/emulators/ports";
+import { cosmosClient } from "./cosmos-client";
+
+const provision = path.join(__dirname, "fixtures", "cosmos.json");
+
+function listen(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
+
+function close(server: net.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+describe("startEmulators", () => {
+  it("starts Azurite and Cosmos on free ports and reports their endpoints", async () => {
+    const emulators = await startEmulators({
+      ports: "free",
+      cosmosProvision: provision,
+      which: { serviceBus: false },
+    });
+    try {
+      const { blob, queue, table, cosmos } = emulators.ports;
+      expect(new Set([blob, queue, table, cosmos]).size).toBe(4);
+      expect(emulators.ports.serviceBus).toBeUndefined();
+      expect(emulators.storageConnectionString).toContain(
+        `QueueEndpoint=http://127.0.0.1:${queue}/devstoreaccount1;`,
+      );
+      expect(emulators.cosmos?.endpoint).toBe(`https://localhost:${cosmos}/`);
+      const c = cosmosClient(emulators.cosmos!.connectionString);
+      try {
+        const { resource } = await c.client.database("shop").container("orders").read();
+        expect(resource?.id).toBe("orders");
+      } finally {
+        c.dispose();
+      }
+      // Every emulator answers on its port.
+      const azuriteReply = await fetch(`http://127.0.0.1:${blob}/devstoreaccount1?comp=list`);
+      expect(azuriteReply.headers.get("server")).toMatch(/Azurite-Blob/);
+    } finally {
+      await emulators.close();
+    }
+    // Closed: the ports are released.
+    await close(await listen(emulators.ports.cosmos));
+  });
+
+  it("falls back to a free port, with a warning naming the emulator, when a standard port is taken", async () => {
+    let holder: net.Server | undefined;
+    try {
+      holder = await listen(8081);
+    } catch {
+      // Already taken by someone else: the fallback is exercised all the same.
+    }
+    const warnings: string[] = [];
+    const emulators = await startEmulators({
+      ports: "standard",
+      which: { azurite: false, serviceBus: false },
+      log: (level, message) => {
+        if (level === "warn") warnings.push(message);
+      },
+    });
+    try {
+      expect(emulators.ports.cosmos).not.toBe(8081);
+      expect(emulators.ports.cosmos).toBeGreaterThan(0);
+      expect(warnings).toEqual([expect.stringMatching(/Cosmos DB.*8081/)]);
+      expect(emulators.cosmos?.connectionString).toContain(`localhost:${emulators.ports.cosmos}/`);
+    } finally {
+      await emulators.close();
+      if (holder) await close(holder);
+    }
+  });
+
+  it("uses the standard port when it is free", async () => {
+    const probe = await listen(0);
+    const port = (probe.address() as net.AddressInfo).port;
+    await close(probe);
+    const warnings: string[] = [];
+    expect(await choosePort("standard", port, "127.0.0.1", "X", (m) => warnings.push(m))).toBe(
+      port,
+    );
+    expect(await choosePort("free", port, "127.0.0.1", "X", (m) => warnings.push(m))).toBe(0);
+    const holder = await listen(port);
+    try {
+      expect(await choosePort("standard", port, "127.0.0.1", "X", (m) => warnings.push(m))).toBe(0);
+    } finally {
+      await close(holder);
+    }
+    expect(warnings).toEqual([
+      `X: standard port ${port} is taken on 127.0.0.1; using a free port instead`,
+    ]);
+  });
+
+  it("rejects a malformed provisioning file with a clear error", async () => {
+    const bad = path.join(__dirname, "fixtures", "cosmos-bad.json");
+    await expect(
+      startEmulators({ ports: "free", cosmosProvision: bad, which: { serviceBus: false } }),
+    ).rejects.toThrow(/Invalid Cosmos provisioning file .*cosmos-bad\.json[\s\S]*partitionKey/);
+  });
+});
