@@ -81,3 +81,42 @@ export interface Notifier {
   /** Delivers once per notificationId (idempotent); throws on failure so Service Bus retries. */
   deliver(message: NotificationMessage): Promise<NotificationDelivery>;
 }
+
+/** Append-only writes to the `payments` ledger, keyed by deterministic ids. */
+export interface PaymentsLedger {
+  /** Writes the entry unless its id exists; then resolves with the stored one (idempotent). */
+  record(entry: LedgerEntry): Promise<{ created: boolean; entry: LedgerEntry }>;
+  get(orderId: string, id: string): Promise<LedgerEntry | undefined>;
+  list(orderId: string): Promise<LedgerEntry[]>;
+}
+
+/** Delivered notifications (the built-in notifier's record), one document per notificationId. */
+export interface NotificationDeliveries {
+  record(
+    delivery: NotificationDelivery,
+  ): Promise<{ created: boolean; delivery: NotificationDelivery }>;
+  list(orderId: string): Promise<NotificationDelivery[]>;
+}
+
+/** The `notifications` queue (sending side). */
+export interface NotificationQueue {
+  /** messageId = notificationId, so Service Bus duplicate detection drops a re-send. */
+  enqueue(message: NotificationMessage): Promise<void>;
+}
+
+/** An orders-inbound message that failed validation, kept with its reasons (card numbers masked). */
+export interface RejectedMessage {
+  id: string;
+  source: "orders-inbound";
+  messageId?: string;
+  enqueuedTime?: string;
+  deliveryCount?: number;
+  body: unknown;
+  reasons: { pointer: string; detail: string }[];
+  rejectedAt: string;
+}
+
+export interface RejectedMessages {
+  record(message: RejectedMessage): Promise<void>;
+  list(query?: { limit?: number }): Promise<RejectedMessage[]>;
+}

@@ -62,6 +62,9 @@ export interface PaymentMethodRef {
   token: string;
   brand: string;
   last4: string;
+  /** Gateway-provided stable identity of the card (same card → same value), never reversible to
+   * the number; used in the idempotency request hash instead of the card number. */
+  fingerprint: string;
 }
 
 export interface OrderLine extends OrderItemInput {

@@ -1,0 +1,93 @@
+// Orders in Cosmos DB (container `orders`, pk /id). Status changes are optimistic: read the
+// document with its etag, check the lifecycle allows the move, replace with IfMatch; on 412
+// (someone else changed it in between) read again and re-decide.
+import type { Container, SqlParameter } from "@azure/cosmos";
+import type { Order, OrderOutcome, OrderStatus } from "../../domain/order";
+import { applyStatus } from "../../domain/status";
+import { ConcurrentUpdateError, MAX_UPDATE_ATTEMPTS, OrderNotFoundError } from "../errors";
+import type { OrderStore } from "../ports";
+import { cosmosStatus, withoutSystemProperties } from "./errors";
+
+type StoredOrder = Order & { _etag?: string };
+
+export class CosmosOrderStore implements OrderStore {
+  constructor(
+    private readonly container: Container,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(
+    order: Order,
+  ): Promise<{ created: true; order: Order } | { created: false; existing: Order }> {
+    try {
+      const { resource } = await this.container.items.create<Order>(order);
+      return { created: true, order: withoutSystemProperties(resource ?? order) };
+    } catch (err) {
+      if (cosmosStatus(err) !== 409) throw err;
+      const existing = await this.get(order.id);
+      if (!existing) throw err;
+      return { created: false, existing };
+    }
+  }
+
+  async get(orderId: string): Promise<Order | undefined> {
+    const { resource } = await this.container.item(orderId, orderId).read<StoredOrder>();
+    return resource ? withoutSystemProperties(resource) : undefined;
+  }
+
+  async updateStatus(orderId: string, status: OrderStatus, outcome?: OrderOutcome): Promise<Order> {
+    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      const { resource } = await this.container.item(orderId, orderId).read<StoredOrder>();
+      if (!resource) throw new OrderNotFoundError(orderId);
+      const current = withoutSystemProperties(resource);
+      // Replays and retried activities land here: the change already happened.
+      if (current.status === status) return current;
+      const next = applyStatus(current, status, outcome, this.now());
+      try {
+        const { resource: saved } = await this.container
+          .item(orderId, orderId)
+          .replace<Order>(next, {
+            accessCondition: { type: "IfMatch", condition: resource._etag! },
+          });
+        return withoutSystemProperties(saved ?? next);
+      } catch (err) {
+        if (cosmosStatus(err) !== 412) throw err;
+      }
+    }
+    throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);
+  }
+
+  async list(query: {
+    customerId?: string;
+    status?: OrderStatus;
+    limit: number;
+    continuationToken?: string;
+  }): Promise<{ items: Order[]; continuationToken?: string }> {
+    const filters: string[] = [];
+    const parameters: SqlParameter[] = [];
+    if (query.customerId !== undefined) {
+      filters.push("c.customerId = @customerId");
+      parameters.push({ name: "@customerId", value: query.customerId });
+    }
+    if (query.status !== undefined) {
+      filters.push("c.status = @status");
+      parameters.push({ name: "@status", value: query.status });
+    }
+    const where = filters.length ? ` WHERE ${filters.join(" AND ")}` : "";
+    const iterator = this.container.items.query<StoredOrder>(
+      { query: `SELECT * FROM c${where} ORDER BY c.createdAt DESC`, parameters },
+      { maxItemCount: query.limit, continuationToken: query.continuationToken },
+    );
+    // A page may come back empty with a continuation (cross-partition): keep going until items
+    // arrive or the results end, so callers never see an empty page that is not the last.
+    let page = await iterator.fetchNext();
+    while (page.resources.length === 0 && page.continuationToken && iterator.hasMoreResults()) {
+      page = await iterator.fetchNext();
+    }
+    const result: { items: Order[]; continuationToken?: string } = {
+      items: page.resources.map((doc) => withoutSystemProperties(doc)),
+    };
+    if (page.continuationToken) result.continuationToken = page.continuationToken;
+    return result;
+  }
+}

@@ -1,0 +1,64 @@
+// The order status lifecycle. Every status change goes through `assertTransition`, so a late or
+// replayed activity can never move an order backwards or out of a terminal state.
+import {
+  TERMINAL_STATUSES,
+  type Order,
+  type OrderOutcome,
+  type OrderStatus,
+  type TerminalStatus,
+} from "./order";
+
+const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+  Received: ["AwaitingApproval", "Charging", "Failed"],
+  AwaitingApproval: ["Approved", "Rejected", "Cancelled", "Failed"],
+  Approved: ["Charging", "Failed"],
+  Charging: ["Paid", "PaymentDeclined", "PaymentFailed", "Failed"],
+  Paid: ["Notifying", "Failed"],
+  Notifying: ["Completed", "Failed"],
+  Completed: [],
+  Rejected: [],
+  Cancelled: [],
+  PaymentDeclined: [],
+  PaymentFailed: [],
+  Failed: [],
+};
+
+export class InvalidTransitionError extends Error {
+  constructor(
+    readonly from: OrderStatus,
+    readonly to: OrderStatus,
+  ) {
+    super(`Order status cannot change from ${from} to ${to}`);
+    this.name = "InvalidTransitionError";
+  }
+}
+
+export function isTerminal(status: OrderStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly OrderStatus[]).includes(status);
+}
+
+/** The statuses `from` may move to next. */
+export function nextStatuses(from: OrderStatus): readonly OrderStatus[] {
+  return TRANSITIONS[from];
+}
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(from: OrderStatus, to: OrderStatus): void {
+  if (!canTransition(from, to)) throw new InvalidTransitionError(from, to);
+}
+
+/** The order after a status change; throws InvalidTransitionError when the lifecycle forbids it. */
+export function applyStatus(
+  order: Order,
+  status: OrderStatus,
+  outcome: OrderOutcome | undefined,
+  now: Date,
+): Order {
+  assertTransition(order.status, status);
+  const next: Order = { ...order, status, updatedAt: now.toISOString() };
+  if (outcome) next.outcome = outcome;
+  return next;
+}

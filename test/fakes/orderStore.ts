@@ -1,0 +1,103 @@
+// In-memory OrderStore with the same etag semantics as the Cosmos one: every write gets a new
+// etag, status updates replace only when the etag still matches and re-read on a mismatch.
+import {
+  ConcurrentUpdateError,
+  MAX_UPDATE_ATTEMPTS,
+  OrderNotFoundError,
+} from "../../src/adapters/errors";
+import type { OrderStore } from "../../src/adapters/ports";
+import type { Order, OrderOutcome, OrderStatus } from "../../src/domain/order";
+import { applyStatus } from "../../src/domain/status";
+import { Failures } from "./failures";
+
+interface Stored {
+  order: Order;
+  etag: string;
+}
+
+export class InMemoryOrderStore implements OrderStore {
+  readonly failures = new Failures<"create" | "get" | "updateStatus" | "list">();
+  readonly #docs = new Map<string, Stored>();
+  #etag = 0;
+  /** Called between the read and the conditional replace of updateStatus (to stage a race). */
+  beforeReplace: ((orderId: string) => void) | undefined;
+  /** Conditional replaces that failed on a stale etag (412s). */
+  preconditionFailures = 0;
+
+  constructor(private readonly now: () => Date = () => new Date()) {}
+
+  get size(): number {
+    return this.#docs.size;
+  }
+
+  all(): Order[] {
+    return [...this.#docs.values()].map((d) => structuredClone(d.order));
+  }
+
+  etagOf(orderId: string): string | undefined {
+    return this.#docs.get(orderId)?.etag;
+  }
+
+  /** Writes unconditionally (a concurrent writer), bumping the etag. */
+  put(order: Order): void {
+    this.#docs.set(order.id, { order: structuredClone(order), etag: this.#nextEtag() });
+  }
+
+  async create(
+    order: Order,
+  ): Promise<{ created: true; order: Order } | { created: false; existing: Order }> {
+    this.failures.check("create");
+    const existing = this.#docs.get(order.id);
+    if (existing) return { created: false, existing: structuredClone(existing.order) };
+    this.put(order);
+    return { created: true, order: structuredClone(order) };
+  }
+
+  async get(orderId: string): Promise<Order | undefined> {
+    this.failures.check("get");
+    const doc = this.#docs.get(orderId);
+    return doc ? structuredClone(doc.order) : undefined;
+  }
+
+  async updateStatus(orderId: string, status: OrderStatus, outcome?: OrderOutcome): Promise<Order> {
+    this.failures.check("updateStatus");
+    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      const read = this.#docs.get(orderId);
+      if (!read) throw new OrderNotFoundError(orderId);
+      const current = structuredClone(read.order);
+      if (current.status === status) return current;
+      const next = applyStatus(current, status, outcome, this.now());
+      this.beforeReplace?.(orderId);
+      if (this.#docs.get(orderId)?.etag !== read.etag) {
+        this.preconditionFailures++;
+        continue;
+      }
+      this.put(next);
+      return structuredClone(next);
+    }
+    throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);
+  }
+
+  async list(query: {
+    customerId?: string;
+    status?: OrderStatus;
+    limit: number;
+    continuationToken?: string;
+  }): Promise<{ items: Order[]; continuationToken?: string }> {
+    this.failures.check("list");
+    const matching = this.all()
+      .filter((o) => query.customerId === undefined || o.customerId === query.customerId)
+      .filter((o) => query.status === undefined || o.status === query.status)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const start = query.continuationToken ? Number(atob(query.continuationToken)) : 0;
+    if (!Number.isInteger(start) || start < 0) throw new Error("invalid continuation token");
+    const items = matching.slice(start, start + query.limit);
+    const end = start + items.length;
+    return end < matching.length ? { items, continuationToken: btoa(String(end)) } : { items };
+  }
+
+  #nextEtag(): string {
+    this.#etag += 1;
+    return `"etag-${this.#etag}"`;
+  }
+}
