@@ -1,0 +1,184 @@
+import { HttpRequest, HttpResponse } from "@azure/functions";
+import { isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "../../src/http/body";
+import { problem, problems, PROBLEM_CONTENT_TYPE } from "../../src/http/problem";
+import { accepted, statusUrl } from "../../src/http/responses";
+
+function request(body: string | Uint8Array | undefined, headers: Record<string, string> = {}) {
+  return new HttpRequest({
+    method: "POST",
+    url: "http://localhost:7071/api/orders",
+    headers,
+    body:
+      body === undefined
+        ? undefined
+        : typeof body === "string"
+          ? { string: body }
+          : { bytes: body },
+  });
+}
+
+async function problemOf(init: ReturnType<typeof problem>) {
+  const res = new HttpResponse(init);
+  return { status: res.status, type: res.headers.get("content-type"), body: await res.json() };
+}
+
+describe("problem+json", () => {
+  it("has the RFC 9457 members and media type", async () => {
+    const res = await problemOf(
+      problems.invalid([{ pointer: "/items/0/quantity", detail: "must be between 1 and 10000" }]),
+    );
+    expect(res).toEqual({
+      status: 400,
+      type: PROBLEM_CONTENT_TYPE,
+      body: {
+        type: "urn:orders:problem:invalid-request",
+        title: "The request is invalid",
+        status: 400,
+        detail: expect.any(String),
+        errors: [{ pointer: "/items/0/quantity", detail: "must be between 1 and 10000" }],
+      },
+    });
+  });
+
+  it("omits an empty errors list and keeps status in body and response equal", async () => {
+    for (const init of [
+      problems.notFound("Order x does not exist"),
+      problems.conflict("no"),
+      problems.internal(),
+    ]) {
+      const res = await problemOf(init);
+      expect(res.body.status).toBe(res.status);
+      expect(res.body).not.toHaveProperty("errors");
+      expect(res.type).toBe(PROBLEM_CONTENT_TYPE);
+    }
+  });
+
+  it("names the header for an idempotency conflict and sets Retry-After on 503", async () => {
+    const reused = await problemOf(problems.idempotencyKeyReused());
+    expect(reused.status).toBe(422);
+    expect(reused.body.errors).toEqual([{ header: "Idempotency-Key", detail: expect.any(String) }]);
+    const unavailable = new HttpResponse(problems.unavailable("Cosmos DB is down"));
+    expect(unavailable.headers.get("retry-after")).toBe("5");
+  });
+});
+
+describe("readJsonBody", () => {
+  it.each<[string | null, boolean]>([
+    ["application/json", true],
+    ["application/json; charset=utf-8", true],
+    ['Application/JSON;charset="UTF-8"', true],
+    ["application/merge-patch+json", true],
+    ["application/json; charset=latin1", false],
+    ["text/plain", false],
+    ["application/x-www-form-urlencoded", false],
+    ["application/jsonp", false],
+    [null, false],
+  ])("content type %j → JSON=%s", (type, ok) => {
+    expect(isJsonContentType(type)).toBe(ok);
+  });
+
+  it("parses a JSON body", async () => {
+    const result = await readJsonBody(
+      request('{"a":[1,2]}', { "content-type": "application/json" }),
+    );
+    expect(result).toEqual({ ok: true, value: { a: [1, 2] } });
+  });
+
+  it("answers 415 for a non-JSON content type, and for none", async () => {
+    for (const headers of [{ "content-type": "text/plain" }, {}]) {
+      const result = await readJsonBody(request('{"a":1}', headers));
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      const res = await problemOf(result.response);
+      expect(res.status).toBe(415);
+      expect(res.body.type).toBe("urn:orders:problem:unsupported-media-type");
+    }
+  });
+
+  it.each([
+    ["truncated", '{"a":'],
+    ["trailing garbage", '{"a":1} x'],
+    ["single quotes", "{'a':1}"],
+    ["empty", ""],
+  ])('answers 400 with pointer "" for malformed JSON (%s)', async (_name, body) => {
+    const result = await readJsonBody(request(body, { "content-type": "application/json" }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const res = await problemOf(result.response);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ pointer: "", detail: res.body.detail }]);
+  });
+
+  it("does not quote the malformed input (it may hold a card number)", async () => {
+    const body = '{"payment":{"cardNumber": 4242424242424242x}}';
+    const result = await readJsonBody(request(body, { "content-type": "application/json" }));
+    expect(JSON.stringify(result)).not.toContain("4242");
+  });
+
+  it("rejects invalid UTF-8", async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"a":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    const result = await readJsonBody(request(bytes, { "content-type": "application/json" }));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect((await problemOf(result.response)).body.detail).toMatch(/UTF-8/);
+  });
+
+  it("answers 413 when Content-Length is over the limit, without reading", async () => {
+    const result = await readJsonBody(
+      request("{}", {
+        "content-type": "application/json",
+        "content-length": String(MAX_BODY_BYTES + 1),
+      }),
+    );
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.response.status).toBe(413);
+  });
+
+  it("answers 413 when the actual body is over the limit whatever Content-Length says", async () => {
+    const big = JSON.stringify({ pad: "x".repeat(MAX_BODY_BYTES) });
+    const result = await readJsonBody(
+      request(big, { "content-type": "application/json", "content-length": "10" }),
+    );
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.response.status).toBe(413);
+  });
+
+  it("accepts a body of exactly the limit", async () => {
+    const body = JSON.stringify({ pad: "x".repeat(MAX_BODY_BYTES - 10) });
+    expect(Buffer.byteLength(body)).toBe(MAX_BODY_BYTES);
+    const result = await readJsonBody(request(body, { "content-type": "application/json" }));
+    expect(result.ok).toBe(true);
+  });
+
+  it("returns the empty value for an optional empty body", async () => {
+    const result = await readJsonBody(request(undefined), { optional: true, emptyValue: {} });
+    expect(result).toEqual({ ok: true, value: {} });
+    const typed = await readJsonBody(request("", { "content-type": "application/json" }), {
+      optional: true,
+      emptyValue: {},
+    });
+    expect(typed).toEqual({ ok: true, value: {} });
+  });
+});
+
+describe("accepted", () => {
+  it("points Location, Retry-After and statusQueryGetUri at our status endpoint", async () => {
+    const req = new HttpRequest({
+      method: "POST",
+      url: "https://orders.example.net/api/orders?code=secret",
+    });
+    const res = new HttpResponse(accepted(req, "abc", { orderId: "abc", status: "Received" }));
+    expect(res.status).toBe(202);
+    expect(res.headers.get("location")).toBe("https://orders.example.net/api/orders/abc/status");
+    expect(res.headers.get("retry-after")).toBe("2");
+    expect(await res.json()).toEqual({
+      orderId: "abc",
+      status: "Received",
+      statusQueryGetUri: "https://orders.example.net/api/orders/abc/status",
+    });
+    expect(statusUrl(req, "a/b")).toBe("https://orders.example.net/api/orders/a%2Fb/status");
+  });
+});
