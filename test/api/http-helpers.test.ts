@@ -17,9 +17,18 @@ function request(body: string | Uint8Array | undefined, headers: Record<string, 
   });
 }
 
+interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: unknown[];
+}
+
 async function problemOf(init: ReturnType<typeof problem>) {
   const res = new HttpResponse(init);
-  return { status: res.status, type: res.headers.get("content-type"), body: await res.json() };
+  const body = (await res.json()) as ProblemBody;
+  return { status: res.status, type: res.headers.get("content-type"), body };
 }
 
 describe("problem+json", () => {
@@ -85,7 +94,7 @@ describe("readJsonBody", () => {
   });
 
   it("answers 415 for a non-JSON content type, and for none", async () => {
-    for (const headers of [{ "content-type": "text/plain" }, {}]) {
+    for (const headers of [{ "content-type": "text/plain" }, {}] as Record<string, string>[]) {
       const result = await readJsonBody(request('{"a":1}', headers));
       expect(result.ok).toBe(false);
       if (result.ok) continue;
