@@ -441,13 +441,15 @@ export class DurableLog<S = unknown, R = unknown> {
       entry.reject(this.failedError());
       return;
     }
+    let next: FileHandle | undefined;
     try {
-      const next = await fsp.open(path.join(this.dir, segName(entry.seg)), "a");
+      next = await fsp.open(path.join(this.dir, segName(entry.seg)), "a");
       if (this.doFsync) await fsyncDir(this.dir);
       const old = this.fh;
       this.fh = next;
       await old.close();
     } catch (err) {
+      if (next && next !== this.fh) await next.close().catch(() => undefined);
       this.fail(err, [entry]);
       return;
     }
