@@ -1,0 +1,5 @@
+// The Durable extension stand-in for the local host (see docs/durable-engine.md).
+export { DurableEngine, type DurableEngineOptions } from "./engine";
+export { BadRequestError, StartConflictError } from "./errors";
+export { replay, type Decision, type ReplayResult } from "./replay";
+export type { HistoryEvent, InstanceRecord, RuntimeStatus } from "./types";
