@@ -1,0 +1,319 @@
+// The host process: what `func start` is for a Node app. It reads the settings, starts the
+// emulators, runs the app in a worker process, serves HTTP triggers, runs Service Bus triggers
+// and hosts the durable engine, then writes $DATA_DIR/endpoints.json.
+import fs from "node:fs";
+import path from "node:path";
+import type { FunctionInfo } from "./contracts";
+import type { RpcBindingInfo, RpcParameterBinding } from "./worker/functionsCore";
+import {
+  expandDeep,
+  mergeEnvironment,
+  readHostJson,
+  readLocalSettings,
+  routePrefixOf,
+  SettingsError,
+} from "./settings";
+import { WorkerProcess, type HostLog } from "./worker/process";
+import {
+  createRequestHandler,
+  DEFAULT_MAX_REQUEST_BODY_SIZE,
+  listenLocalhost,
+  type Listener,
+} from "./http/server";
+import { functionListing } from "./listing";
+import { loadOrCreateKeys, type HostKeys } from "./keys";
+import type { ServiceBusTriggers } from "./servicebus/trigger";
+import type { RunningEmulators } from "./emulators";
+
+export interface HostOptions {
+  appDir: string;
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  dataDir: string;
+  /** Emulators on free ports instead of the standard ones. */
+  freePorts?: boolean;
+  /** Use connection strings from the environment / local.settings.json; start no emulators. */
+  externalEmulators?: boolean;
+  enforceKeys?: boolean;
+  maxRequestBodySize?: number;
+  cosmosProvision?: string;
+  serviceBusConfig?: string;
+  /** The real environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  log?: HostLog;
+  /** Where the listing and endpoints go (default stdout). */
+  print?: (text: string) => void;
+}
+
+export interface Endpoints {
+  baseUrl: string;
+  apiBaseUrl: string;
+  port: number;
+  rpcBaseUrl?: string;
+  storageConnectionString?: string;
+  cosmos?: { endpoint: string; key: string; connectionString: string };
+  serviceBusConnectionString?: string;
+  emulatorPorts?: Record<string, number>;
+  pids: { host: number; worker?: number };
+  keys?: { functionKey: string; masterKey: string; systemKey: string };
+}
+
+/** The repository root (holds local-host/ and servicebus-emulator/), from src or dist. */
+export function projectRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (
+      fs.existsSync(path.join(dir, "local-host")) &&
+      fs.existsSync(path.join(dir, "package.json"))
+    )
+      return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+export function timestampLog(write: (s: string) => void = (s) => process.stdout.write(s)): HostLog {
+  return (level, message) => {
+    if (level === "debug" && process.env.LOCALHOST_DEBUG !== "true") return;
+    write(`[${new Date().toISOString()}] ${level === "info" ? "" : `${level}: `}${message}\n`);
+  };
+}
+
+/** Modules loaded only when needed (the emulators, Azurite above all, dominate start-up). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const lazy = <T>(id: string): T => require(id) as T;
+
+function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+function durableClientBindings(fn: FunctionInfo): [string, RpcBindingInfo][] {
+  return Object.entries(fn.bindings).filter(
+    ([, b]) => String(b.type).toLowerCase() === "durableclient",
+  );
+}
+
+export class Host {
+  readonly options: HostOptions;
+  readonly log: HostLog;
+  endpoints: Endpoints | undefined;
+  worker: WorkerProcess | undefined;
+  functions: FunctionInfo[] = [];
+  #listener: Listener | undefined;
+  #emulators: RunningEmulators | undefined;
+  #serviceBus: ServiceBusTriggers | undefined;
+  #keys: HostKeys | undefined;
+  #stopping: Promise<void> | undefined;
+  #handler:
+    | ((req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void)
+    | undefined;
+
+  constructor(options: HostOptions) {
+    this.options = options;
+    this.log = options.log ?? timestampLog();
+  }
+
+  get endpointsFile(): string {
+    return path.join(this.options.dataDir, "endpoints.json");
+  }
+
+  static async start(options: HostOptions): Promise<Host> {
+    const host = new Host(options);
+    try {
+      await host.#start();
+    } catch (err) {
+      await host.stop().catch(() => undefined);
+      throw err;
+    }
+    return host;
+  }
+
+  async #start(): Promise<void> {
+    const o = this.options;
+    const print = o.print ?? ((s: string) => process.stdout.write(s + "\n"));
+    const appDir = path.resolve(o.appDir);
+    const dataDir = path.resolve(o.dataDir);
+    fs.mkdirSync(dataDir, { recursive: true });
+    // A stale endpoints.json would tell waiting clients the host is ready before it is.
+    fs.rmSync(this.endpointsFile, { force: true });
+
+    const realEnv = o.env ?? process.env;
+    const settings = readLocalSettings(appDir);
+    const hostJson = readHostJson(appDir);
+
+    // Listen first: the port is part of the worker's environment (WEBSITE_HOSTNAME). Requests
+    // that arrive before the app is loaded get 503.
+    this.#listener = await listenLocalhost((req, res) => {
+      if (this.#handler) return this.#handler(req, res);
+      res.statusCode = 503;
+      res.setHeader("Retry-After", "1");
+      res.end();
+    }, o.port);
+    const port = this.#listener.port;
+    const baseUrl = `http://localhost:${port}`;
+
+    const provided: Record<string, string> = {};
+    if (!o.externalEmulators) {
+      const root = projectRoot();
+      const cosmosProvision =
+        o.cosmosProvision ?? path.join(root, "local-host", "config", "cosmos.json");
+      const serviceBusConfig =
+        o.serviceBusConfig ?? path.join(root, "servicebus-emulator", "config", "Config.json");
+      // Loaded on demand: the emulators (Azurite above all) are most of the host's start-up cost.
+      const { startEmulators } = lazy<typeof import("./emulators")>("./emulators");
+      this.#emulators = await startEmulators({
+        dataDir: path.join(dataDir, "emulators"),
+        ports: o.freePorts ? "free" : "standard",
+        host: "127.0.0.1",
+        cosmosProvision: fs.existsSync(cosmosProvision) ? cosmosProvision : undefined,
+        serviceBusConfig: fs.existsSync(serviceBusConfig) ? serviceBusConfig : undefined,
+        log: (level, message) => this.log(level, `[emulators] ${message}`),
+      });
+      const e = this.#emulators;
+      if (e.storageConnectionString) provided.AzureWebJobsStorage = e.storageConnectionString;
+      if (e.cosmos) {
+        provided.CosmosDBConnection = e.cosmos.connectionString;
+        // The embedded Cosmos emulator serves a self-signed certificate on loopback.
+        provided.COSMOS_ALLOW_SELF_SIGNED = "true";
+      }
+      if (e.serviceBusConnectionString)
+        provided.ServiceBusConnection = e.serviceBusConnectionString;
+    }
+    provided.WEBSITE_HOSTNAME = `localhost:${port}`;
+    provided.FUNCTIONS_WORKER_RUNTIME = "node";
+    const env = mergeEnvironment(realEnv, settings, provided);
+    // The host's own WEBSITE_HOSTNAME must match the port it really listens on.
+    env.WEBSITE_HOSTNAME = `localhost:${port}`;
+
+    const extensions = expandDeep(hostJson.extensions ?? {}, env, "host.json extensions");
+    const routePrefix = routePrefixOf({ ...hostJson, extensions });
+
+    this.worker = new WorkerProcess({
+      appDir,
+      env,
+      log: this.log,
+      onAppLog: (entry) => {
+        if (entry.category === "system" && (entry.level === "debug" || entry.level === "trace"))
+          return;
+        const level =
+          entry.level === "error" || entry.level === "critical"
+            ? "error"
+            : entry.level === "warning"
+              ? "warn"
+              : "info";
+        this.log(level, entry.message);
+      },
+      onSpawn: () => this.#writeEndpoints(),
+    });
+    this.functions = await this.worker.start();
+    const invoker = this.worker;
+
+    if (o.enforceKeys) this.#keys = loadOrCreateKeys(dataDir);
+
+    const extraInputs = (
+      fn: FunctionInfo,
+      [name, info]: [string, RpcBindingInfo],
+    ): RpcParameterBinding | undefined => {
+      if (String(info.type).toLowerCase() === "durableclient") {
+        void fn;
+        return this.#durableClientInput(name);
+      }
+      return undefined;
+    };
+    void durableClientBindings;
+
+    const { ServiceBusTriggers } =
+      lazy<typeof import("./servicebus/trigger")>("./servicebus/trigger");
+    this.#serviceBus = new ServiceBusTriggers({
+      functions: this.functions,
+      env,
+      invoker,
+      settings: extensions.serviceBus,
+      extraInputs,
+      log: this.log,
+    });
+
+    this.#handler = createRequestHandler({
+      functions: this.functions,
+      routePrefix,
+      invoker,
+      maxRequestBodySize:
+        o.maxRequestBodySize ??
+        extensions.http?.maxRequestBodySize ??
+        DEFAULT_MAX_REQUEST_BODY_SIZE,
+      keys: this.#keys,
+      extraInputs,
+      log: this.log,
+    });
+    this.#serviceBus.start();
+    for (const e of this.#serviceBus.errors) {
+      this.log("error", `The '${e.functionName}' function is in error: ${e.message}`);
+    }
+
+    this.endpoints = {
+      baseUrl,
+      apiBaseUrl: routePrefix ? `${baseUrl}/${routePrefix}` : baseUrl,
+      port,
+      storageConnectionString: env.AzureWebJobsStorage,
+      cosmos: this.#emulators?.cosmos,
+      serviceBusConnectionString: env.ServiceBusConnection,
+      emulatorPorts: this.#emulators?.ports,
+      pids: { host: process.pid, worker: this.worker.pid },
+      keys: this.#keys && {
+        functionKey: this.#keys.functionKeys.default,
+        masterKey: this.#keys.masterKey,
+        systemKey: this.#keys.systemKeys.durabletask_extension,
+      },
+    };
+    print(functionListing(this.functions, routePrefix, baseUrl));
+    if (this.#keys) {
+      print(
+        `Keys are enforced (x-functions-key header or code= query):\n  default function key: ${this.#keys.functionKeys.default}\n  master key: ${this.#keys.masterKey}\n  durabletask_extension system key: ${this.#keys.systemKeys.durabletask_extension}\n`,
+      );
+    }
+    this.#writeEndpoints();
+    print(`Endpoints (${this.endpointsFile}):\n${JSON.stringify(this.endpoints, null, 2)}\n`);
+    print(`Host ready: ${baseUrl}`);
+  }
+
+  #durableClientInput(name: string): RpcParameterBinding | undefined {
+    void name;
+    return undefined;
+  }
+
+  #writeEndpoints(): void {
+    if (!this.endpoints) return;
+    this.endpoints.pids.worker = this.worker?.pid;
+    try {
+      writeFileAtomic(this.endpointsFile, JSON.stringify(this.endpoints, null, 2) + "\n");
+    } catch (err) {
+      this.log("warn", `Could not write ${this.endpointsFile}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Graceful stop: stop accepting, drain requests and triggers, stop the worker and emulators. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      const errors: unknown[] = [];
+      const step = async (what: string, fn: () => Promise<void> | undefined) => {
+        try {
+          await fn();
+        } catch (err) {
+          errors.push(err);
+          this.log("warn", `Stopping ${what}: ${(err as Error).message}`);
+        }
+      };
+      await Promise.all([
+        step("HTTP listener", () => this.#listener?.drain(10000)),
+        step("Service Bus triggers", () => this.#serviceBus?.stop()),
+      ]);
+      await step("worker", () => this.worker?.stop());
+      await step("emulators", () => this.#emulators?.close());
+      if (errors.length > 0 && errors.every((e) => e instanceof SettingsError)) throw errors[0];
+    })();
+    return this.#stopping;
+  }
+}

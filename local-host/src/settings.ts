@@ -1,0 +1,136 @@
+// Reads the two files `func start` reads: local.settings.json (Values become environment
+// variables unless the real environment already has them) and host.json (route prefix, extension
+// settings), with the host's %SETTING% expansion.
+import fs from "node:fs";
+import path from "node:path";
+
+export interface LocalSettings {
+  values: Record<string, string>;
+  connectionStrings: Record<string, string>;
+}
+
+export interface HostJson {
+  version?: string;
+  extensions?: {
+    http?: { routePrefix?: string; maxRequestBodySize?: number };
+    durableTask?: Record<string, unknown>;
+    serviceBus?: Record<string, unknown>;
+    [name: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+  try {
+    // The host tolerates a UTF-8 BOM (editors on Windows write one).
+    return JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (err) {
+    throw new SettingsError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** local.settings.json; a missing file means no settings, as with `func start`. */
+export function readLocalSettings(appDir: string): LocalSettings {
+  const file = path.join(appDir, "local.settings.json");
+  const raw = readJson(file) as
+    { IsEncrypted?: boolean; Values?: unknown; ConnectionStrings?: unknown } | undefined;
+  if (raw === undefined) return { values: {}, connectionStrings: {} };
+  if (raw.IsEncrypted === true) {
+    throw new SettingsError(`${file} is encrypted; decrypt it (func settings decrypt) first.`);
+  }
+  const strings = (obj: unknown, what: string): Record<string, string> => {
+    if (obj === undefined || obj === null) return {};
+    if (typeof obj !== "object" || Array.isArray(obj)) {
+      throw new SettingsError(`${file}: ${what} must be an object.`);
+    }
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (v === null || v === undefined) continue;
+      out[k] = typeof v === "string" ? v : String(v);
+    }
+    return out;
+  };
+  return {
+    values: strings(raw.Values, "Values"),
+    connectionStrings: strings(raw.ConnectionStrings, "ConnectionStrings"),
+  };
+}
+
+export function readHostJson(appDir: string): HostJson {
+  const file = path.join(appDir, "host.json");
+  const raw = readJson(file);
+  if (raw === undefined) return { version: "2.0" };
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new SettingsError(`${file} must contain a JSON object.`);
+  }
+  return raw as HostJson;
+}
+
+/**
+ * The environment the app sees: local.settings.json Values, then values the host itself
+ * provides (e.g. connection strings of emulators it started), then the real environment,
+ * which always wins.
+ */
+export function mergeEnvironment(
+  realEnv: NodeJS.ProcessEnv,
+  settings: LocalSettings,
+  hostProvided: Record<string, string> = {},
+): Record<string, string> {
+  const env: Record<string, string> = { ...settings.values, ...hostProvided };
+  for (const [name, value] of Object.entries(settings.connectionStrings)) {
+    env[`ConnectionStrings:${name}`] ??= value;
+  }
+  for (const [k, v] of Object.entries(realEnv)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+/** Expands %NAME% from the settings the way the host resolves binding/host.json values. */
+export function expandSettings(value: string, env: Record<string, string>, where: string): string {
+  return value.replace(/%([^%]+)%/g, (_m, name: string) => {
+    const found = env[name];
+    if (found === undefined) {
+      throw new SettingsError(`${where}: setting '${name}' (from '%${name}%') is not defined.`);
+    }
+    return found;
+  });
+}
+
+/** Deep %NAME% expansion of every string inside a host.json section. */
+export function expandDeep<T>(value: T, env: Record<string, string>, where: string): T {
+  if (typeof value === "string") return expandSettings(value, env, where) as T;
+  if (Array.isArray(value)) return value.map((v) => expandDeep(v, env, where)) as T;
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = expandDeep(v, env, `${where}.${k}`);
+    return out as T;
+  }
+  return value;
+}
+
+/** host.json extensions.http.routePrefix; "api" by default, "" allowed. */
+export function routePrefixOf(hostJson: HostJson): string {
+  const prefix = hostJson.extensions?.http?.routePrefix;
+  if (prefix === undefined || prefix === null) return "api";
+  if (typeof prefix !== "string")
+    throw new SettingsError("host.json: routePrefix must be a string.");
+  return prefix.replace(/^\/+|\/+$/g, "");
+}
+
+/** Looks up a connection setting as the extensions do: `<name>`, `ConnectionStrings:<name>`, `AzureWebJobs<name>`. */
+export function resolveConnectionSetting(
+  name: string,
+  env: Record<string, string>,
+): string | undefined {
+  return env[name] ?? env[`ConnectionStrings:${name}`] ?? env[`AzureWebJobs${name}`];
+}

@@ -1,0 +1,80 @@
+// The worker process: plays the Node language worker. FunctionsCore must be installed before
+// anything can require `@azure/functions`, otherwise the library caches "no core module" and
+// silently skips every registration; so this file imports nothing that loads app code.
+import path from "node:path";
+import fs from "node:fs";
+import { FunctionsCore } from "./functionsCore";
+import type { FunctionInfo } from "../contracts";
+import { WORKER_APP_DIR_ENV, type HostToWorker, type WorkerToHost } from "./protocol";
+
+const core = new FunctionsCore({
+  onLog: (entry) => send({ type: "log", entry }),
+});
+core.installAsModule();
+
+function send(message: WorkerToHost): void {
+  // The channel may be gone when the host died; nothing useful can be done then.
+  if (process.connected) process.send?.(message);
+}
+
+function errorParts(err: unknown): { message: string; stack?: string } {
+  if (err instanceof Error) return { message: err.message, stack: err.stack };
+  return { message: String(err) };
+}
+
+async function load(appDir: string): Promise<FunctionInfo[]> {
+  const pkgFile = path.join(appDir, "package.json");
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8")) as { main?: string };
+  if (!pkg.main) throw new Error(`${pkgFile} has no "main": the worker cannot find the app.`);
+  // The real worker accepts globs in main; a plain path covers apps built to one entry point.
+  const entry = path.resolve(appDir, pkg.main);
+  if (!fs.existsSync(entry)) {
+    throw new Error(`The app entry point ${entry} (package.json "main") does not exist: build it.`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require(entry);
+  await core.runAppHooks("appStart", appDir);
+  return [...core.functions.values()].map((f) => ({
+    name: f.metadata.name,
+    bindings: f.metadata.bindings,
+  }));
+}
+
+async function invoke(message: Extract<HostToWorker, { type: "invoke" }>): Promise<void> {
+  try {
+    const response = await core.invoke(message.functionName, message.request);
+    send({ type: "result", id: message.id, response });
+  } catch (err) {
+    send({ type: "failed", id: message.id, ...errorParts(err) });
+  }
+}
+
+process.on("message", (message: HostToWorker) => {
+  if (message.type === "invoke") void invoke(message);
+  else if (message.type === "terminate") {
+    void core
+      .runAppHooks("appTerminate", appDir)
+      .catch(() => undefined)
+      .finally(() => {
+        send({ type: "terminated" });
+        process.exit(0);
+      });
+  }
+});
+// Without the host there is nothing to serve: exit rather than linger as an orphan.
+process.on("disconnect", () => process.exit(0));
+// An app error escaping a handler must not leave a half-dead worker: the host restarts it.
+process.on("uncaughtException", (err) => {
+  process.stderr.write(`Worker uncaught exception: ${err.stack ?? String(err)}\n`);
+  process.exit(1);
+});
+
+const appDir = process.env[WORKER_APP_DIR_ENV] ?? process.cwd();
+load(appDir).then(
+  (functions) => send({ type: "ready", functions }),
+  (err: unknown) => {
+    send({ type: "loadError", ...errorParts(err) });
+    // Give the IPC message time to flush before exiting.
+    setTimeout(() => process.exit(1), 50);
+  },
+);
