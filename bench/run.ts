@@ -2,11 +2,13 @@
  * Benchmark dispatcher: `node dist/bench/run.js [name...]` runs the named benchmarks, or all of
  * them when no name is given. Each benchmark module exports `run(): Promise<void>`.
  */
+import { run as cosmos } from "./cosmos";
 import { run as durableLog } from "./durable-log";
 
 // Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
 const benchmarks: Record<string, () => Promise<void>> = {
   "durable-log": durableLog,
+  cosmos,
 };
 
 async function main(): Promise<void> {

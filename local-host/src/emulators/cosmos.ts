@@ -217,8 +217,12 @@ export async function startCosmos(options: CosmosOptions): Promise<RunningCosmos
   });
   const port = (server.address() as AddressInfo).port;
   try {
-    // The account advertises https://localhost:<port>/ for endpoint discovery, as the emulator does.
-    state = new CosmosState("localhost", port, onChange);
+    // The account advertises the bound address for endpoint discovery, as cosmosdb-server does:
+    // clients given https://localhost:<port>/ then talk to https://127.0.0.1:<port>/, which
+    // measured 2-3x faster through @azure/cosmos than when "localhost" is advertised.
+    const advertised =
+      options.host === "0.0.0.0" || options.host === "::" ? "localhost" : options.host;
+    state = new CosmosState(advertised, port, onChange);
     if (options.journal) {
       if (options.journal.snapshot) state.restore(options.journal.snapshot);
       state.apply(options.journal.records);
