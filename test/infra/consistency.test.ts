@@ -330,6 +330,7 @@ describe("queues", () => {
     for (const q of local) {
       const azure = infraQueues.get(q.Name)!;
       const p = q.Properties;
+      expect(Object.values(pick(azure, true))).not.toContain(undefined);
       expect({ queue: q.Name, ...pick(p) }).toEqual({ queue: q.Name, ...pick(azure, true) });
     }
   });

@@ -1,0 +1,338 @@
+// What `azd deploy` ships. azure.yaml stages the app with infra/scripts/stage-package.mjs into
+// dist/azd-package (remoteBuild: false) and azd zips that folder. These tests run the real script
+// on a fixture and on the repository's own layout (the dist tree computed from
+// tsconfig.build.json without compiling), and check the dependency sets it installs.
+import { spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, sep } from "node:path";
+import { builtinModules } from "node:module";
+import ignore from "ignore";
+import ts from "typescript";
+import { readSources, SRC } from "./app-source";
+import { REPO } from "./bicep";
+
+const SCRIPT = join(REPO, "infra", "scripts", "stage-package.mjs");
+const DEV_ONLY_TREES = [
+  "local-host",
+  "servicebus-emulator",
+  "durable-log",
+  "bench",
+  "test",
+  "infra",
+];
+/** Tools that must never be runtime dependencies. */
+const DEV_TOOLS = [
+  "rhea",
+  "azurite",
+  "@vercel/cosmosdb-server",
+  "jest",
+  "ts-jest",
+  "typescript",
+  "eslint",
+  "prettier",
+  "tree-sitter",
+  "tree-sitter-bicep",
+  "ajv",
+  "commander",
+  "pino",
+  "json5",
+  "yaml",
+];
+
+const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as {
+  main: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+const lock = JSON.parse(readFileSync(join(REPO, "package-lock.json"), "utf8")) as {
+  packages: Record<string, { dev?: boolean; devOptional?: boolean; hasInstallScript?: boolean }>;
+};
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "stage-package-"));
+  temps.push(d);
+  return d;
+}
+
+function write(root: string, file: string, content = ""): void {
+  mkdirSync(dirname(join(root, file)), { recursive: true });
+  writeFileSync(join(root, file), content);
+}
+
+function listFiles(dir: string, base = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    return e.isDirectory() ? listFiles(p, base) : [relative(base, p).split(sep).join("/")];
+  });
+}
+
+function stage(root: string, extra: string[] = []) {
+  const out = join(root, "dist", "azd-package");
+  const r = spawnSync(
+    process.execPath,
+    [SCRIPT, "--root", root, "--skip-build", "--skip-install", ...extra],
+    { encoding: "utf8" },
+  );
+  return { ...r, out, files: r.status === 0 ? listFiles(out).sort() : [] };
+}
+
+/** The files `npm run build` emits, computed from tsconfig.build.json without compiling. */
+function buildOutputs(): string[] {
+  const configPath = join(REPO, "tsconfig.build.json");
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      },
+    },
+  )!;
+  return parsed.fileNames.flatMap((f) =>
+    ts.getOutputFileNames(parsed, f, false).map((o) => relative(REPO, o).split(sep).join("/")),
+  );
+}
+
+describe("stage-package.mjs on a fixture", () => {
+  function fixture(): string {
+    const root = tempDir();
+    write(
+      root,
+      "package.json",
+      JSON.stringify({
+        name: "fixture",
+        main: "dist/src/index.js",
+        scripts: { start: "node dist/local-host/src/cli.js" },
+        dependencies: { zod: "^4" },
+        devDependencies: { jest: "^29" },
+      }),
+    );
+    write(root, "host.json", '{ "version": "2.0" }');
+    for (const f of [
+      "dist/src/index.js",
+      "dist/src/index.js.map",
+      "dist/src/index.d.ts",
+      "dist/src/functions/orders.js",
+      "dist/local-host/src/cli.js",
+      "dist/servicebus-emulator/src/cli.js",
+      "dist/durable-log/src/log.js",
+      "dist/bench/run.js",
+      "src/index.ts",
+      "test/infra/x.test.ts",
+      "infra/main.bicep",
+      "local-host/src/cli.ts",
+      "local.settings.json",
+      ".funcignore",
+      "docs/deploy.md",
+    ]) {
+      write(root, f, "x");
+    }
+    return root;
+  }
+
+  it("stages only host.json, package.json and the compiled app", () => {
+    const r = stage(fixture());
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.files).toEqual([
+      "dist/src/functions/orders.js",
+      "dist/src/index.js",
+      "dist/src/index.js.map",
+      "host.json",
+      "package.json",
+    ]);
+  });
+
+  it("ships a package.json without scripts or dev dependencies, keeping main", () => {
+    const r = stage(fixture());
+    const shipped = JSON.parse(readFileSync(join(r.out, "package.json"), "utf8")) as object;
+    expect(shipped).toEqual({
+      name: "fixture",
+      main: "dist/src/index.js",
+      dependencies: { zod: "^4" },
+    });
+  });
+
+  it("replaces a previous staging folder instead of adding to it", () => {
+    const root = fixture();
+    write(root, "dist/azd-package/stale-from-last-time.js", "x");
+    expect(stage(root).files).not.toContain("stale-from-last-time.js");
+  });
+
+  it("refuses to stage when the build output is missing, naming the fix", () => {
+    const root = fixture();
+    rmSync(join(root, "dist", "src"), { recursive: true });
+    const r = stage(root);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/dist\/src\/index\.js .*does not exist: run `npm run build` first/);
+  });
+
+  it("refuses a main outside dist/ and a missing host.json", () => {
+    const root = fixture();
+    const p = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { main: string };
+    writeFileSync(join(root, "package.json"), JSON.stringify({ ...p, main: "src/index.ts" }));
+    expect(stage(root).stderr).toMatch(/"main" must point into dist\//);
+    const root2 = fixture();
+    rmSync(join(root2, "host.json"));
+    expect(stage(root2).stderr).toMatch(/host\.json is missing/);
+  });
+
+  it("rejects unknown arguments", () => {
+    const r = stage(fixture(), ["--remote-build"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/unknown argument --remote-build/);
+  });
+});
+
+// The app's entry source (src/index.ts for main = dist/src/index.js). Tests that need the entry are
+// registered once it exists (another part of the project writes it).
+const entrySource = join(REPO, pkg.main.replace(/^dist\//, "").replace(/\.js$/, ".ts"));
+const whenEntry = existsSync(entrySource) ? it : () => undefined;
+
+describe("what this repository would ship", () => {
+  const outputs = buildOutputs();
+
+  whenEntry("package.json main is a build output of tsconfig.build.json", () => {
+    expect(outputs).toContain(pkg.main);
+  });
+
+  whenEntry("stages the app entry and the app's compiled files, and no dev-only tree", () => {
+    const root = tempDir();
+    for (const f of ["package.json", "package-lock.json"]) cpSync(join(REPO, f), join(root, f));
+    // host.json belongs to the app; until it exists use the minimal valid one.
+    if (existsSync(join(REPO, "host.json")))
+      cpSync(join(REPO, "host.json"), join(root, "host.json"));
+    else write(root, "host.json", '{ "version": "2.0" }');
+    for (const o of outputs) write(root, o, "x");
+    for (const f of ["local.settings.json", "infra/main.bicep", "test/infra/x.test.ts"])
+      write(root, f);
+
+    const r = stage(root);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.files).toContain(pkg.main);
+    expect(r.files).toContain("host.json");
+    const appOutputs = outputs.filter((o) => o.startsWith("dist/src/") && !o.endsWith(".d.ts"));
+    expect(r.files.filter((f) => f.startsWith("dist/"))).toEqual(appOutputs.sort());
+    for (const f of r.files) {
+      const top = f.split("/")[0];
+      const underDist = f.split("/")[1];
+      expect(DEV_ONLY_TREES).not.toContain(top);
+      if (top === "dist") expect(DEV_ONLY_TREES).not.toContain(underDist);
+      expect(f).not.toBe("local.settings.json");
+    }
+    // The build does emit the dev trees into dist/: the allow-list is what keeps them out.
+    expect(outputs.some((o) => o.startsWith("dist/local-host/"))).toBe(true);
+  });
+});
+
+describe("dependencies that ship", () => {
+  // npm ci --omit=dev installs exactly the lockfile entries not marked dev.
+  const production = Object.entries(lock.packages)
+    .filter(([p, m]) => p.startsWith("node_modules/") && !m.dev)
+    .map(([p]) => p.slice(p.lastIndexOf("node_modules/") + "node_modules/".length));
+
+  it("runtime dependencies (package.json dependencies) contain no dev tool", () => {
+    for (const tool of DEV_TOOLS) expect(Object.keys(pkg.dependencies)).not.toContain(tool);
+  });
+
+  it("npm ci --omit=dev installs none of the dev tools, except what a runtime dependency needs", () => {
+    // Reached from runtime dependencies, so npm keeps them (and they are needed at runtime).
+    const neededAtRuntime: Record<string, string> = {
+      rhea: "@azure/service-bus speaks AMQP through rhea-promise -> rhea",
+      "@types/node": "declared by a runtime dependency; type files only, no code runs",
+    };
+    for (const dev of [...DEV_TOOLS, ...Object.keys(pkg.devDependencies)]) {
+      if (dev in neededAtRuntime) continue;
+      expect({ dev, shipped: production.includes(dev) }).toEqual({ dev, shipped: false });
+    }
+    for (const name of Object.keys(neededAtRuntime)) expect(production).toContain(name);
+    for (const d of Object.keys(pkg.dependencies)) expect(production).toContain(d);
+  });
+
+  it("no shipped package has an install script (the stage installs with --ignore-scripts)", () => {
+    const withScripts = Object.entries(lock.packages)
+      .filter(([p, m]) => p.startsWith("node_modules/") && !m.dev && m.hasInstallScript)
+      .map(([p]) => p);
+    expect(withScripts).toEqual([]);
+    expect(readFileSync(SCRIPT, "utf8")).toContain('"ci", "--omit=dev", "--ignore-scripts"');
+  });
+
+  it("every package the app's code imports is a runtime dependency", () => {
+    const provided = new Set(["@azure/functions-core"]); // supplied by the Functions Node worker
+    const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+    const imports = new Set<string>();
+    for (const { ast } of readSources(SRC)) {
+      const visit = (n: ts.Node): void => {
+        const spec =
+          (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) &&
+          n.moduleSpecifier &&
+          ts.isStringLiteral(n.moduleSpecifier)
+            ? n.moduleSpecifier.text
+            : ts.isCallExpression(n) &&
+                n.expression.getText() === "require" &&
+                n.arguments[0] &&
+                ts.isStringLiteral(n.arguments[0])
+              ? n.arguments[0].text
+              : undefined;
+        if (spec && !spec.startsWith(".") && !builtins.has(spec)) {
+          const parts = spec.split("/");
+          imports.add(spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]);
+        }
+        n.forEachChild(visit);
+      };
+      visit(ast);
+    }
+    expect(imports.size).toBeGreaterThan(0);
+    for (const i of imports) {
+      if (provided.has(i)) continue;
+      expect({ import: i, runtimeDependency: i in pkg.dependencies }).toEqual({
+        import: i,
+        runtimeDependency: true,
+      });
+    }
+  });
+});
+
+describe(".funcignore (used by Core Tools `func azure functionapp publish`, not by azd here)", () => {
+  const funcignore = join(REPO, ".funcignore");
+  // Registered once the app's .funcignore exists (another part of the project writes it).
+  const whenPresent = existsSync(funcignore) && existsSync(entrySource) ? it : () => undefined;
+
+  whenPresent("excludes the dev-only trees and keeps the app entry", () => {
+    const ig = ignore().add(readFileSync(funcignore, "utf8"));
+    const git = spawnSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
+      cwd: REPO,
+      encoding: "utf8",
+    });
+    expect(git.status).toBe(0);
+    const candidates = [...git.stdout.split("\n").filter(Boolean), ...buildOutputs()];
+    const shipped = candidates.filter((f) => !ig.ignores(f));
+    expect(shipped).toContain(pkg.main);
+    expect(shipped).toContain("host.json");
+    for (const f of shipped) {
+      const [top, second] = f.split("/");
+      expect({ f, devOnly: DEV_ONLY_TREES.includes(top) }).toEqual({ f, devOnly: false });
+      if (top === "dist") {
+        expect({ f, devOnly: [...DEV_ONLY_TREES, "azd-package"].includes(second) }).toEqual({
+          f,
+          devOnly: false,
+        });
+      }
+      expect(f).not.toBe("local.settings.json");
+    }
+  });
+});
