@@ -3,7 +3,8 @@
 // and hosts the durable engine, then writes $DATA_DIR/endpoints.json.
 import fs from "node:fs";
 import path from "node:path";
-import type { FunctionInfo } from "./contracts";
+import type { FunctionInfo, FunctionInvoker, HostHttpResponse } from "./contracts";
+import { DurableEngine } from "./durable";
 import type { RpcBindingInfo, RpcParameterBinding } from "./worker/functionsCore";
 import {
   expandDeep,
@@ -15,6 +16,7 @@ import {
 } from "./settings";
 import { WorkerProcess, type HostLog } from "./worker/process";
 import {
+  createRpcHandler,
   createRequestHandler,
   DEFAULT_MAX_REQUEST_BODY_SIZE,
   listenLocalhost,
@@ -90,12 +92,6 @@ function writeFileAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-function durableClientBindings(fn: FunctionInfo): [string, RpcBindingInfo][] {
-  return Object.entries(fn.bindings).filter(
-    ([, b]) => String(b.type).toLowerCase() === "durableclient",
-  );
-}
-
 export class Host {
   readonly options: HostOptions;
   readonly log: HostLog;
@@ -106,6 +102,9 @@ export class Host {
   #emulators: RunningEmulators | undefined;
   #serviceBus: ServiceBusTriggers | undefined;
   #keys: HostKeys | undefined;
+  #engine: DurableEngine | undefined;
+  #rpcListener: Listener | undefined;
+  #rpcBaseUrl: string | undefined;
   #stopping: Promise<void> | undefined;
   #handler:
     | ((req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void)
@@ -213,17 +212,15 @@ export class Host {
 
     if (o.enforceKeys) this.#keys = loadOrCreateKeys(dataDir);
 
+    // The durable extension's internal rpc listener, then the engine (it recovers its state).
+    const engine = await this.#openDurable(dataDir, baseUrl, extensions.durableTask, invoker);
     const extraInputs = (
-      fn: FunctionInfo,
+      _fn: FunctionInfo,
       [name, info]: [string, RpcBindingInfo],
-    ): RpcParameterBinding | undefined => {
-      if (String(info.type).toLowerCase() === "durableclient") {
-        void fn;
-        return this.#durableClientInput(name);
-      }
-      return undefined;
-    };
-    void durableClientBindings;
+    ): RpcParameterBinding | undefined =>
+      String(info.type).toLowerCase() === "durableclient"
+        ? { name, data: { string: JSON.stringify(engine.clientBindingData()) } }
+        : undefined;
 
     const { ServiceBusTriggers } =
       lazy<typeof import("./servicebus/trigger")>("./servicebus/trigger");
@@ -246,8 +243,10 @@ export class Host {
         DEFAULT_MAX_REQUEST_BODY_SIZE,
       keys: this.#keys,
       extraInputs,
+      management: (req) => engine.handleHttp(req, "webhook"),
       log: this.log,
     });
+    engine.start();
     this.#serviceBus.start();
     for (const e of this.#serviceBus.errors) {
       this.log("error", `The '${e.functionName}' function is in error: ${e.message}`);
@@ -257,6 +256,7 @@ export class Host {
       baseUrl,
       apiBaseUrl: routePrefix ? `${baseUrl}/${routePrefix}` : baseUrl,
       port,
+      rpcBaseUrl: this.#rpcBaseUrl,
       storageConnectionString: env.AzureWebJobsStorage,
       cosmos: this.#emulators?.cosmos,
       serviceBusConnectionString: env.ServiceBusConnection,
@@ -279,9 +279,38 @@ export class Host {
     print(`Host ready: ${baseUrl}`);
   }
 
-  #durableClientInput(name: string): RpcParameterBinding | undefined {
-    void name;
-    return undefined;
+  async #openDurable(
+    dataDir: string,
+    publicBaseUrl: string,
+    durableTask: Record<string, unknown> | undefined,
+    invoker: FunctionInvoker,
+  ): Promise<DurableEngine> {
+    let engine: DurableEngine | undefined;
+    const notReady = (): HostHttpResponse => ({ status: 503, headers: { "Retry-After": "1" } });
+    this.#rpcListener = await listenLocalhost(
+      createRpcHandler(
+        async (req) => (engine ? engine.handleHttp(req, "rpc") : notReady()),
+        this.log,
+      ),
+      0,
+      ["127.0.0.1"],
+    );
+    this.#rpcBaseUrl = `http://127.0.0.1:${this.#rpcListener.port}/durabletask/`;
+    const hubName = durableTask?.hubName;
+    engine = await DurableEngine.open({
+      dataDir,
+      // The extension's default when neither host.json nor the site name sets one.
+      taskHub: typeof hubName === "string" && hubName ? hubName : "TestHubName",
+      functions: this.functions,
+      invoker,
+      publicBaseUrl,
+      rpcBaseUrl: this.#rpcBaseUrl,
+      systemKey: this.#keys?.systemKeys.durabletask_extension,
+      durableTask,
+      log: (level, message) => this.log(level, `[durable] ${message}`),
+    });
+    this.#engine = engine;
+    return engine;
   }
 
   #writeEndpoints(): void {
@@ -310,6 +339,9 @@ export class Host {
         step("HTTP listener", () => this.#listener?.drain(10000)),
         step("Service Bus triggers", () => this.#serviceBus?.stop()),
       ]);
+      // The engine drains its in-flight work items (they need the worker), then persists.
+      await step("durable engine", () => this.#engine?.stop());
+      await step("durable rpc listener", () => this.#rpcListener?.close());
       await step("worker", () => this.worker?.stop());
       await step("emulators", () => this.#emulators?.close());
       if (errors.length > 0 && errors.every((e) => e instanceof SettingsError)) throw errors[0];

@@ -136,6 +136,16 @@ function plain(status: number, text = "", headers: Record<string, string> = {}):
   };
 }
 
+function fromHostResponse(response: HostHttpResponse): ShellHttpResponse {
+  const body = response.body;
+  return {
+    status: response.status,
+    headers: response.headers ?? {},
+    setCookies: [],
+    body: typeof body === "string" ? Buffer.from(body) : (body ?? Buffer.alloc(0)),
+  };
+}
+
 export function createRequestHandler(options: HttpServerOptions) {
   const routes = httpRoutes(options.functions, options.routePrefix);
   const byName = new Map(options.functions.map((f) => [f.name, f]));
@@ -173,15 +183,7 @@ export function createRequestHandler(options: HttpServerOptions) {
         ? await options.management({ method, url, headers, body })
         : undefined;
       if (!response) return send(res, plain(404));
-      return send(res, {
-        status: response.status,
-        headers: response.headers ?? {},
-        setCookies: [],
-        body:
-          typeof response.body === "string"
-            ? Buffer.from(response.body)
-            : (response.body ?? Buffer.alloc(0)),
-      });
+      return send(res, fromHostResponse(response));
     }
     if (path.toLowerCase() === "admin/host/status") {
       if (keys && !authorizes(keys, "admin", key)) return send(res, plain(401));
@@ -315,5 +317,38 @@ export async function listenLocalhost(
       await closeAll();
       clearTimeout(timer);
     },
+  };
+}
+
+/**
+ * The durable extension's internal rpc listener (the real one is on 127.0.0.1:17071): the
+ * DurableClient in the worker calls it for every management operation. Loopback only, no keys.
+ */
+export function createRpcHandler(
+  handle: (req: HostHttpRequest) => Promise<HostHttpResponse | undefined>,
+  log: HostLog,
+  maxRequestBodySize = DEFAULT_MAX_REQUEST_BODY_SIZE,
+) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    void (async () => {
+      const method = (req.method ?? "GET").toUpperCase();
+      const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "127.0.0.1"}`);
+      let body: Buffer;
+      try {
+        body = await readBody(req, maxRequestBodySize);
+      } catch (err) {
+        if (!(err instanceof PayloadTooLarge)) throw err;
+        res.setHeader("Connection", "close");
+        send(res, plain(413, "Request body too large."));
+        req.resume();
+        return;
+      }
+      const response = await handle({ method, url, headers: headersOf(req), body });
+      if (!response) return send(res, plain(404));
+      send(res, fromHostResponse(response));
+    })().catch((err: unknown) => {
+      log("error", `rpc ${req.method} ${req.url} failed: ${(err as Error).stack ?? String(err)}`);
+      send(res, plain(500));
+    });
   };
 }

@@ -195,3 +195,27 @@ describe("worker crash", () => {
     expect(host.logs()).toContain("Worker process exited (code 3");
   });
 });
+
+describe("durable wiring", () => {
+  it("gives HTTP functions a durableClient and serves the management webhooks", async () => {
+    const res = await fetch(`${api}/hello/bob`, { method: "POST" });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { id: string; statusQueryGetUri: string };
+    expect(res.headers.get("location")).toBe(body.statusQueryGetUri);
+    expect(
+      body.statusQueryGetUri.startsWith(
+        `${host.baseUrl}/runtime/webhooks/durabletask/instances/${body.id}`,
+      ),
+    ).toBe(true);
+    let status: { runtimeStatus: string; output: unknown } | undefined;
+    for (let i = 0; i < 100; i++) {
+      const poll = await fetch(body.statusQueryGetUri);
+      status = (await poll.json()) as typeof status;
+      if (poll.status === 200) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toMatchObject({ runtimeStatus: "Completed", output: ["Hello bob"] });
+    // The durable rpc listener is loopback-only and reported in endpoints.json.
+    expect(String(host.endpoints.rpcBaseUrl)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/durabletask\/$/);
+  });
+});
