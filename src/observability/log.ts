@@ -10,10 +10,16 @@ export interface LogFields {
   [field: string]: unknown;
 }
 
-const PAN_LIKE = /\b(?:\d[ -]?){12,18}\d\b/g;
+// UUIDs (order and instance ids) are matched first and kept: their digit-only groups would
+// otherwise look like a card number and the ids that tie an order's log lines together be lost.
+const UUID_OR_PAN_LIKE =
+  /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b(?:\d[ -]?){12,18}\d\b/gi;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function redact(text: string): string {
-  return text.replace(PAN_LIKE, (match) => `[redacted …${match.replace(/\D/g, "").slice(-4)}]`);
+  return text.replace(UUID_OR_PAN_LIKE, (match) =>
+    UUID.test(match) ? match : `[redacted …${match.replace(/\D/g, "").slice(-4)}]`,
+  );
 }
 
 function entry(event: string, fields: LogFields): string {

@@ -9,7 +9,10 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { PaymentMethodRef } from "../../domain/order";
 import type { ChargeResult, LedgerEntry, PaymentGateway, PaymentsLedger } from "../ports";
+import { CaptureFailedError, TransientGatewayError } from "../errors";
 import { cardBrand, luhnValid } from "./cards";
+
+export { CaptureFailedError, TransientGatewayError };
 
 export const SCENARIOS = [
   "approve",
@@ -35,24 +38,6 @@ export class InvalidCardError extends Error {
   constructor() {
     super("The card number is not valid");
     this.name = "InvalidCardError";
-  }
-}
-
-/** A retryable failure (timeout, 5xx from the gateway): the charge did not happen. */
-export class TransientGatewayError extends Error {
-  readonly transient = true;
-  constructor(message: string) {
-    super(message);
-    this.name = "TransientGatewayError";
-  }
-}
-
-/** The gateway refused to capture an approved charge; retrying will not help. */
-export class CaptureFailedError extends Error {
-  readonly permanent = true;
-  constructor(chargeId: string) {
-    super(`Capture of charge ${chargeId} was refused by the gateway`);
-    this.name = "CaptureFailedError";
   }
 }
 

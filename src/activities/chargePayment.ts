@@ -1,0 +1,40 @@
+// Charges the order's card token through the gateway, keyed by the order id so a retried or
+// replayed attempt never charges twice. A decline is returned as a result (the orchestrator ends
+// the order as PaymentDeclined); only transient failures throw, so callActivityWithRetry retries
+// exactly those.
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { getServices } from "../adapters/services";
+import { logInfo, logWarn } from "../observability/log";
+import { activityFields } from "./activityLog";
+import type { ChargePaymentInput, ChargePaymentOutput } from "./contracts";
+
+export async function chargePayment(
+  input: ChargePaymentInput,
+  context: InvocationContext,
+): Promise<ChargePaymentOutput> {
+  const fields = { ...activityFields(context, input.orderId), amount: input.amount };
+  try {
+    const result = await getServices().gateway.charge({
+      idempotencyKey: input.orderId,
+      token: input.token,
+      amount: input.amount,
+      currency: input.currency,
+    });
+    if (result.outcome === "approved") {
+      logInfo(context, "payment.charged", { ...fields, chargeId: result.chargeId });
+    } else {
+      logInfo(context, "payment.declined", { ...fields, reason: result.reason });
+    }
+    return result;
+  } catch (err) {
+    logWarn(context, "payment.charge.transientFailure", {
+      ...fields,
+      error: err instanceof Error ? err.message : String(err),
+      retryCount: context.retryContext?.retryCount,
+    });
+    throw err;
+  }
+}
+
+df.app.activity("chargePayment", { handler: chargePayment });

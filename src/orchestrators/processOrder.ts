@@ -1,0 +1,227 @@
+// The order workflow, as a durable orchestration. Read it top to bottom as the business process:
+// approval (large orders) → charge → capture and record Paid → notify → Completed, with the
+// refund as compensation once money has been taken. Orchestrators are replayed from history, so
+// this file is deterministic by construction (ESLint enforces it): time comes from
+// context.df.currentUtcDateTime, configuration from the input, and all I/O from activities.
+import * as df from "durable-functions";
+import type {
+  OrchestrationContext,
+  OrchestrationHandler,
+  Task,
+  TimerTask,
+} from "durable-functions";
+import { activities, type ActivityOutput } from "../activities/contracts";
+import { parseIsoDuration } from "../domain/duration";
+import {
+  APPROVAL_EVENT,
+  CANCEL_EVENT,
+  ORCHESTRATOR_NAME,
+  type ApprovalDecision,
+  type OrderCustomStatus,
+  type OrderOutcome,
+  type OrderStatus,
+  type ProcessOrderInput,
+} from "../domain/order";
+import { logInfo, logWarn } from "../observability/log";
+
+/** Charging: transient gateway errors back off 1s, 2s, 4s, 8s (5 attempts, ~15 s in all). */
+export const CHARGE_RETRY = retryOptions({
+  firstMs: 1_000,
+  attempts: 5,
+  coefficient: 2,
+  maxMs: 30_000,
+});
+/** Every other step: a short retry for transient store/queue errors. */
+export const STEP_RETRY = retryOptions({
+  firstMs: 1_000,
+  attempts: 3,
+  coefficient: 2,
+  maxMs: 10_000,
+});
+
+const processOrder: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const order = context.df.getInput() as ProcessOrderInput;
+  const step = stepper(context, order);
+  let approvedBy: string | undefined;
+
+  // 1. Large orders wait for a person: approve, reject, cancel, or let the deadline pass.
+  if (order.total >= order.approval.thresholdMinor) {
+    yield* step.enter(
+      "AwaitingApproval",
+      `total ${order.total} ≥ ${order.approval.thresholdMinor}`,
+    );
+    const decision = yield* awaitApproval(context, parseIsoDuration(order.approval.timeout));
+    if (decision.kind === "cancelled") {
+      return yield* step.finish({ status: "Cancelled", reason: "Cancelled before approval" });
+    }
+    if (decision.kind === "timedOut") {
+      return yield* step.finish({
+        status: "Rejected",
+        reason: `No decision within ${order.approval.timeout}`,
+      });
+    }
+    if (!decision.approved) {
+      return yield* step.finish({
+        status: "Rejected",
+        reason: decision.reason ?? `Rejected by ${decision.approver}`,
+      });
+    }
+    approvedBy = decision.approver;
+    yield* step.enter("Approved", `approved by ${approvedBy}`);
+  }
+
+  // 2. Charge. A decline comes back as a result; only transient failures are retried.
+  yield* step.enter("Charging");
+  let charge: ActivityOutput<"chargePayment">;
+  try {
+    charge = yield activities.chargePayment(
+      context,
+      {
+        orderId: order.orderId,
+        token: order.payment.token,
+        amount: order.total,
+        currency: order.currency,
+      },
+      CHARGE_RETRY,
+    );
+  } catch (err) {
+    step.warn("payment.failed", err);
+    return yield* step.finish({
+      status: "PaymentFailed",
+      reason: `Payment gateway failed ${CHARGE_RETRY.maxNumberOfAttempts} times`,
+    });
+  }
+  if (charge.outcome === "declined") {
+    return yield* step.finish({ status: "PaymentDeclined", reason: charge.reason });
+  }
+  const chargeId = charge.chargeId;
+
+  // 3.–4. Money is taken: from here on, a step that fails for good is compensated by a refund.
+  try {
+    const capture: ActivityOutput<"capturePayment"> = yield activities.capturePayment(
+      context,
+      { orderId: order.orderId, chargeId },
+      STEP_RETRY,
+    );
+    if (!capture.captured) throw new Error(capture.reason);
+    yield* step.enter("Paid");
+
+    yield* step.enter("Notifying", order.channels.join(", "));
+    yield context.df.Task.all(
+      order.channels.map((channel) =>
+        activities.sendNotification(
+          context,
+          {
+            orderId: order.orderId,
+            customerId: order.customerId,
+            channel,
+            template: "order-completed",
+            data: { total: order.total, currency: order.currency, last4: order.payment.last4 },
+          },
+          STEP_RETRY,
+        ),
+      ),
+    );
+  } catch (err) {
+    const reason = err instanceof Error ? firstLine(err.message) : String(err);
+    step.warn("order.compensating", err);
+    const refund: ActivityOutput<"refundPayment"> = yield activities.refundPayment(
+      context,
+      { orderId: order.orderId, chargeId, amount: order.total, currency: order.currency, reason },
+      STEP_RETRY,
+    );
+    return yield* step.finish({ status: "Failed", reason, chargeId, refundId: refund.refundId });
+  }
+
+  // 5. Done.
+  return yield* step.finish(withDefined({ status: "Completed", chargeId, approvedBy }));
+};
+
+df.app.orchestration(ORCHESTRATOR_NAME, processOrder);
+
+type Approval =
+  | { kind: "cancelled" }
+  | { kind: "timedOut" }
+  | { kind: "decided"; approved: boolean; approver: string; reason?: string };
+
+/** Waits for the first of: an approval decision, a cancel request, or the deadline. */
+function* awaitApproval(
+  context: OrchestrationContext,
+  timeoutMs: number,
+): Generator<Task, Approval, unknown> {
+  const deadline = new Date(context.df.currentUtcDateTime.getTime() + timeoutMs);
+  const decisionEvent = context.df.waitForExternalEvent(APPROVAL_EVENT);
+  const cancelEvent = context.df.waitForExternalEvent(CANCEL_EVENT);
+  const timer: TimerTask = context.df.createTimer(deadline);
+  const winner = yield context.df.Task.any([decisionEvent, cancelEvent, timer]);
+  // A pending timer keeps the instance alive until it fires: cancel it when an event won.
+  if (winner !== timer) timer.cancel();
+  if (winner === cancelEvent) return { kind: "cancelled" };
+  if (winner === timer) return { kind: "timedOut" };
+  const decision = (decisionEvent.result ?? {}) as Partial<ApprovalDecision>;
+  return {
+    kind: "decided",
+    approved: decision.approved === true,
+    approver: typeof decision.approver === "string" ? decision.approver : "unknown",
+    ...(typeof decision.reason === "string" && decision.reason ? { reason: decision.reason } : {}),
+  };
+}
+
+/** Status bookkeeping: custom status for pollers, the stored order status, and a log line. */
+function stepper(context: OrchestrationContext, order: ProcessOrderInput) {
+  const fields = { orderId: order.orderId, instanceId: context.df.instanceId };
+  const publish = (stage: OrderStatus, detail?: string) => {
+    const status: OrderCustomStatus = {
+      stage,
+      updatedAt: context.df.currentUtcDateTime.toISOString(),
+      ...(detail ? { detail } : {}),
+    };
+    context.df.setCustomStatus(status);
+    if (!context.df.isReplaying) logInfo(context, "order.stage", { ...fields, stage, detail });
+  };
+  const setStatus = (status: OrderStatus, outcome?: OrderOutcome) =>
+    activities.setOrderStatus(
+      context,
+      { orderId: order.orderId, status, ...(outcome ? { outcome } : {}) },
+      STEP_RETRY,
+    );
+  return {
+    *enter(stage: OrderStatus, detail?: string): Generator<Task, void, unknown> {
+      publish(stage, detail);
+      yield setStatus(stage);
+    },
+    *finish(outcome: OrderOutcome): Generator<Task, OrderOutcome, unknown> {
+      publish(outcome.status, outcome.reason);
+      yield setStatus(outcome.status, outcome);
+      return outcome;
+    },
+    warn(event: string, err: unknown) {
+      if (context.df.isReplaying) return;
+      const error = err instanceof Error ? firstLine(err.message) : String(err);
+      logWarn(context, event, { ...fields, error });
+    },
+  };
+}
+
+function retryOptions(o: {
+  firstMs: number;
+  attempts: number;
+  coefficient: number;
+  maxMs: number;
+}) {
+  const options = new df.RetryOptions(o.firstMs, o.attempts);
+  options.backoffCoefficient = o.coefficient;
+  options.maxRetryIntervalInMilliseconds = o.maxMs;
+  return options;
+}
+
+/** The SDK appends the activity's stack to failure messages; the reason is the first line. */
+function firstLine(message: string): string {
+  return message.split("\n")[0]!.trim();
+}
+
+function withDefined(outcome: OrderOutcome): OrderOutcome {
+  return Object.fromEntries(
+    Object.entries(outcome).filter(([, v]) => v !== undefined),
+  ) as unknown as OrderOutcome;
+}
