@@ -92,6 +92,7 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
         port: await port(STANDARD_SERVICE_BUS_PORT, "Service Bus"),
         config: options.serviceBusConfig,
         dataDir: dir("servicebus"),
+        log,
       }))();
     starting.push(serviceBus);
   }

@@ -1,12 +1,14 @@
-import path from "node:path";
+import { startServiceBusEmulator } from "../../../servicebus-emulator/src/index";
 
 export const STANDARD_SERVICE_BUS_PORT = 5672;
 
 export interface ServiceBusOptions {
   host: string;
   port: number;
+  /** Path of a Config.json (Microsoft's emulator format); an empty namespace when absent. */
   config?: string;
   dataDir?: string;
+  log?: (level: "debug" | "info" | "warn" | "error", message: string) => void;
 }
 
 export interface RunningServiceBus {
@@ -15,18 +17,11 @@ export interface RunningServiceBus {
   close(): Promise<void>;
 }
 
-type StartServiceBusEmulator = (options: ServiceBusOptions) => Promise<RunningServiceBus>;
+const EMPTY_CONFIG = {
+  UserConfig: { Namespaces: [{ Name: "sbemulatorns", Queues: [], Topics: [] }] },
+};
 
-/**
- * Starts the project's Service Bus emulator (servicebus-emulator/src). It is loaded at run time
- * by path so this module works from the sources (ts-jest) and from dist/ alike.
- */
-export async function startServiceBus(options: ServiceBusOptions): Promise<RunningServiceBus> {
-  const modulePath = path.join(__dirname, "..", "..", "..", "servicebus-emulator", "src", "index");
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(modulePath) as { startServiceBusEmulator?: StartServiceBusEmulator };
-  if (typeof mod.startServiceBusEmulator !== "function") {
-    throw new Error(`${modulePath} does not export startServiceBusEmulator`);
-  }
-  return mod.startServiceBusEmulator(options);
+/** Starts the project's Service Bus emulator (servicebus-emulator/src) in this process. */
+export function startServiceBus(options: ServiceBusOptions): Promise<RunningServiceBus> {
+  return startServiceBusEmulator({ ...options, config: options.config ?? EMPTY_CONFIG });
 }
