@@ -817,7 +817,7 @@ export class AmqpFrontEnd {
         const state = store().getSessionState(sid);
         return {
           status: 200,
-          body: { "session-state": state === undefined ? null : types.wrap_binary(state) },
+          body: state === undefined ? {} : { "session-state": types.wrap_binary(state) },
         };
       }
       case "com.microsoft:set-session-state": {
