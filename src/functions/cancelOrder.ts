@@ -1,0 +1,41 @@
+// POST /api/orders/{orderId}/cancel (optional body { reason }): cancels an order that is still
+// awaiting approval. Later the payment is under way and cancelling is a refund, not this.
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { CANCEL_EVENT } from "../domain/order";
+import { validateCancel } from "../domain/validation";
+import { readJsonBody } from "../http/body";
+import { guard, orderIdParam, orderNotFound } from "../http/guard";
+import { problems } from "../http/problem";
+import { raiseOrderEvent } from "../http/raiseOrderEvent";
+
+export async function cancelOrder(
+  request: HttpRequest,
+  client: df.DurableClient,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const orderId = orderIdParam(request);
+  return guard(
+    context,
+    { route: "POST /orders/{id}/cancel", orderId, instanceId: orderId },
+    async () => {
+      if (!orderId) return orderNotFound(undefined);
+      const body = await readJsonBody(request, { optional: true, emptyValue: {} });
+      if (!body.ok) return body.response;
+      const cancel = validateCancel(body.value);
+      if (!cancel.ok) return problems.invalid(cancel.errors);
+      return raiseOrderEvent(request, client, context, orderId, {
+        name: CANCEL_EVENT,
+        data: cancel.value,
+        action: "cancelled",
+      });
+    },
+  );
+}
+
+df.app.client.http("cancelOrder", {
+  methods: ["POST"],
+  route: "orders/{orderId}/cancel",
+  authLevel: "function",
+  handler: cancelOrder,
+});

@@ -1,0 +1,34 @@
+// GET /api/orders/{orderId}: the stored order plus the workflow's runtime and custom status.
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { getServices } from "../adapters/services";
+import { guard, orderIdParam, orderNotFound } from "../http/guard";
+import { json } from "../http/responses";
+import { orderView } from "../http/views";
+import { getInstance } from "../intake/instances";
+
+export async function getOrder(
+  request: HttpRequest,
+  client: df.DurableClient,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const orderId = orderIdParam(request);
+  return guard(context, { route: "GET /orders/{id}", orderId, instanceId: orderId }, async () => {
+    if (!orderId) return orderNotFound(undefined);
+    const order = await getServices().orders.get(orderId);
+    if (!order) return orderNotFound(orderId);
+    const instance = await getInstance(client, orderId);
+    return json(200, {
+      ...orderView(order),
+      runtimeStatus: instance ? String(instance.runtimeStatus) : null,
+      customStatus: instance?.customStatus ?? null,
+    });
+  });
+}
+
+df.app.client.http("getOrder", {
+  methods: ["GET"],
+  route: "orders/{orderId}",
+  authLevel: "function",
+  handler: getOrder,
+});

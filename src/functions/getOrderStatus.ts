@@ -1,0 +1,40 @@
+// GET /api/orders/{orderId}/status: what clients poll after a 202 (see src/http/orderStatus.ts).
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { getServices } from "../adapters/services";
+import { guard, orderIdParam, orderNotFound } from "../http/guard";
+import { statusAnswer } from "../http/orderStatus";
+import { json, statusUrl } from "../http/responses";
+import { getInstance } from "../intake/instances";
+
+export async function getOrderStatus(
+  request: HttpRequest,
+  client: df.DurableClient,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  const orderId = orderIdParam(request);
+  return guard(
+    context,
+    { route: "GET /orders/{id}/status", orderId, instanceId: orderId },
+    async () => {
+      if (!orderId) return orderNotFound(undefined);
+      const order = await getServices().orders.get(orderId);
+      if (!order) return orderNotFound(orderId);
+      const answer = statusAnswer(order, await getInstance(client, orderId));
+      if (answer.done) return json(200, answer.body);
+      const location = statusUrl(request, orderId);
+      return json(
+        202,
+        { ...answer.body, statusQueryGetUri: location },
+        { Location: location, "Retry-After": String(answer.retryAfterSeconds) },
+      );
+    },
+  );
+}
+
+df.app.client.http("getOrderStatus", {
+  methods: ["GET"],
+  route: "orders/{orderId}/status",
+  authLevel: "function",
+  handler: getOrderStatus,
+});

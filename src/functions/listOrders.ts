@@ -1,0 +1,66 @@
+// GET /api/orders?customerId=&status=&limit=&continuationToken=: one page of orders, newest first.
+// The store's continuation token is wrapped in base64url so clients treat it as opaque and can
+// put it in a query string as is.
+import {
+  app,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from "@azure/functions";
+import { getServices } from "../adapters/services";
+import { validateListQuery } from "../domain/validation";
+import { guard } from "../http/guard";
+import { problems } from "../http/problem";
+import { json } from "../http/responses";
+import { orderView } from "../http/views";
+
+const encodeToken = (token: string) => Buffer.from(token, "utf8").toString("base64url");
+
+function decodeToken(token: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
+  const decoded = Buffer.from(token, "base64url").toString("utf8");
+  return decoded.length > 0 && encodeToken(decoded) === token ? decoded : undefined;
+}
+
+const badToken = () =>
+  problems.invalid([
+    { parameter: "continuationToken", detail: "is not a token returned by this API" },
+  ]);
+
+export async function listOrders(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  return guard(context, { route: "GET /orders" }, async () => {
+    const query = validateListQuery(request.query);
+    if (!query.ok) return problems.invalid(query.errors);
+    const { continuationToken, ...filters } = query.value;
+    let storeToken: string | undefined;
+    if (continuationToken !== undefined) {
+      storeToken = decodeToken(continuationToken);
+      if (storeToken === undefined) return badToken();
+    }
+    let page;
+    try {
+      page = await getServices().orders.list({ ...filters, continuationToken: storeToken });
+    } catch (err) {
+      // A token that decodes but that the store refuses (Cosmos answers 400).
+      const code = (err as { code?: unknown }).code;
+      if (storeToken !== undefined && (code === 400 || /continuation/i.test(String(err)))) {
+        return badToken();
+      }
+      throw err;
+    }
+    return json(200, {
+      items: page.items.map(orderView),
+      continuationToken: page.continuationToken ? encodeToken(page.continuationToken) : null,
+    });
+  });
+}
+
+app.http("listOrders", {
+  methods: ["GET"],
+  route: "orders",
+  authLevel: "function",
+  handler: listOrders,
+});

@@ -1,0 +1,112 @@
+// Service Bus trigger on `orders-inbound`: orders from other systems, through the same intake
+// (validation, idempotency, repair) as the HTTP API. The order id is the message's `orderId`, or
+// derived from its messageId, so a redelivered or re-sent message lands on the same order.
+// A v4 Node trigger cannot dead-letter with a reason, so an invalid message is recorded in
+// `rejected-messages` (body with card numbers masked, and the reasons) and then completed by
+// returning normally. Anything else (Cosmos or Durable unavailable) throws: Service Bus redelivers
+// and dead-letters after maxDeliveryCount.
+import type { InvocationContext } from "@azure/functions";
+import * as df from "durable-functions";
+import { getServices } from "../adapters/services";
+import { getSettings } from "../config";
+import type { FieldError } from "../domain/validation";
+import { acceptOrder } from "../intake/acceptOrder";
+import { deriveOrderId } from "../intake/orderId";
+import { logInfo, logWarn } from "../observability/log";
+
+export const ORDERS_INBOUND_QUEUE = "orders-inbound";
+
+/** The message body as JSON: the library hands over an object, a string or bytes. */
+export function decodeBody(
+  message: unknown,
+): { ok: true; value: unknown } | { ok: false; raw: string } {
+  if (typeof message === "string" || message instanceof Uint8Array) {
+    const text = typeof message === "string" ? message : Buffer.from(message).toString("utf8");
+    try {
+      return { ok: true, value: JSON.parse(text) };
+    } catch {
+      return { ok: false, raw: text.slice(0, 64 * 1024) };
+    }
+  }
+  return { ok: true, value: message };
+}
+
+function metadata(context: InvocationContext) {
+  const meta = context.triggerMetadata ?? {};
+  const text = (v: unknown) => (typeof v === "string" && v ? v : undefined);
+  const enqueued = meta.enqueuedTimeUtc;
+  return {
+    messageId: text(meta.messageId),
+    enqueuedTime: enqueued instanceof Date ? enqueued.toISOString() : text(enqueued),
+    deliveryCount: typeof meta.deliveryCount === "number" ? meta.deliveryCount : undefined,
+  };
+}
+
+export async function ordersInbound(
+  message: unknown,
+  client: df.DurableClient,
+  context: InvocationContext,
+): Promise<void> {
+  const { messageId, enqueuedTime, deliveryCount } = metadata(context);
+  const services = getServices();
+
+  const reject = async (body: unknown, reasons: FieldError[], orderId?: string) => {
+    await services.rejectedMessages.record({
+      // One record per message, so a redelivery overwrites instead of duplicating.
+      id: deriveOrderId("rejected", messageId ?? context.invocationId),
+      source: ORDERS_INBOUND_QUEUE,
+      ...(messageId ? { messageId } : {}),
+      ...(enqueuedTime ? { enqueuedTime } : {}),
+      ...(deliveryCount !== undefined ? { deliveryCount } : {}),
+      body,
+      reasons,
+      rejectedAt: new Date().toISOString(),
+    });
+    logWarn(context, "order.rejected", {
+      messageId,
+      orderId,
+      instanceId: orderId,
+      reasons: reasons.map((r) => `${r.pointer} ${r.detail}`),
+    });
+  };
+
+  const decoded = decodeBody(message);
+  if (!decoded.ok) {
+    await reject(decoded.raw, [{ pointer: "", detail: "the message body is not valid JSON" }]);
+    return;
+  }
+  const result = await acceptOrder(
+    decoded.value,
+    { kind: "servicebus", messageId },
+    {
+      client,
+      orders: services.orders,
+      gateway: services.gateway,
+      settings: getSettings(),
+      context,
+    },
+  );
+  switch (result.kind) {
+    case "invalid":
+      return reject(decoded.value, result.errors);
+    case "conflict":
+      return reject(
+        decoded.value,
+        [{ pointer: "/orderId", detail: "this order id already belongs to a different order" }],
+        result.order.id,
+      );
+    default:
+      logInfo(context, "order.inbound_accepted", {
+        messageId,
+        orderId: result.order.id,
+        instanceId: result.order.id,
+        outcome: result.kind,
+      });
+  }
+}
+
+df.app.client.serviceBusQueue("ordersInbound", {
+  queueName: ORDERS_INBOUND_QUEUE,
+  connection: "ServiceBusConnection",
+  handler: ordersInbound,
+});

@@ -1,0 +1,32 @@
+// The last line of every HTTP handler: an unexpected error becomes a logged 500 problem response
+// (safe to retry: every write the API makes is idempotent) instead of the host's empty 500.
+import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { isUuid } from "../domain/validation";
+import { logError, logInfo, type LogFields } from "../observability/log";
+import { problems } from "./problem";
+
+export async function guard(
+  context: InvocationContext,
+  fields: LogFields,
+  work: () => Promise<HttpResponseInit>,
+): Promise<HttpResponseInit> {
+  try {
+    const response = await work();
+    logInfo(context, "http.response", { ...fields, status: response.status });
+    return response;
+  } catch (err) {
+    logError(context, "http.unhandled", err, fields);
+    return problems.internal();
+  }
+}
+
+/** The {orderId} route parameter when it can name an order (a UUID), lower-cased. */
+export function orderIdParam(request: HttpRequest): string | undefined {
+  const id = request.params.orderId;
+  return id && isUuid(id) ? id.toLowerCase() : undefined;
+}
+
+export const orderNotFound = (orderId: string | undefined) =>
+  problems.notFound(
+    orderId ? `Order ${orderId} does not exist.` : "No order has this id (order ids are UUIDs).",
+  );

@@ -1,0 +1,26 @@
+// The app's entry point (package.json "main"). Every registration is imported explicitly: the
+// Functions host only knows the functions this file's imports register, and a glob or a missed
+// import of an orchestrator or activity fails only when an orchestration first calls it.
+
+// HTTP API
+import "./functions/createOrder";
+import "./functions/getOrderStatus";
+import "./functions/getOrder";
+import "./functions/listOrders";
+import "./functions/approveOrder";
+import "./functions/cancelOrder";
+import "./functions/listOrderPayments";
+import "./functions/listOrderNotifications";
+import "./functions/health";
+
+// Service Bus triggers
+import "./functions/ordersInbound";
+import "./functions/deliverNotification";
+
+// Durable: the orchestrator and its activities
+import "./orchestrators/processOrder";
+import "./activities/setOrderStatus";
+import "./activities/chargePayment";
+import "./activities/capturePayment";
+import "./activities/refundPayment";
+import "./activities/sendNotification";
