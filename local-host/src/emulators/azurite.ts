@@ -1,3 +1,5 @@
+// Must come first: keeps Azurite from loading its telemetry client (see the module).
+import "./azurite-no-telemetry";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import BlobConfiguration from "azurite/dist/src/blob/BlobConfiguration";
