@@ -3,12 +3,14 @@
  * them when no name is given. Each benchmark module exports `run(): Promise<void>`.
  */
 import { run as cosmos } from "./cosmos";
+import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
 
 // Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
 const benchmarks: Record<string, () => Promise<void>> = {
   "durable-log": durableLog,
   cosmos,
+  "durable-engine": durableEngine,
 };
 
 async function main(): Promise<void> {
