@@ -434,6 +434,33 @@ export async function replay(
   return run.result();
 }
 
+/** The activities scheduled and not yet answered, oldest first. */
+export function pendingActivities(run: OrchestrationRun): { name: string; input: unknown }[] {
+  return run.scheduled
+    .filter((s) => s.kind === "activity" && !s.done)
+    .map((s) => ({ name: s.name!, input: s.input }));
+}
+
+/**
+ * Runs every pending activity for real (through the registered activity functions and whatever
+ * services are installed) and feeds each result or failure back, until the orchestration is done
+ * or waits on something other than an activity (an event or a durable timer).
+ */
+export async function drive(run: OrchestrationRun, maxSteps = 200): Promise<ReplayResult> {
+  for (let i = 0; i < maxSteps && !run.result().isDone && !run.result().error; i++) {
+    const [next] = pendingActivities(run);
+    if (!next) break;
+    let step: Step;
+    try {
+      step = completed(next.name, await invokeActivity(next.name, next.input));
+    } catch (err) {
+      step = failed(next.name, err instanceof Error ? err.message : String(err));
+    }
+    await run.apply(step);
+  }
+  return run.result();
+}
+
 /** Invokes a registered activity as the host would; resolves with its result. */
 export async function invokeActivity(
   name: string,
