@@ -53,7 +53,7 @@ test("subscription dead-letter queue and unknown subscriptions", async () => {
     .sendMessages({ body: "dl", applicationProperties: { region: "eu" } });
   const r = h.client.createReceiver("t-orders", "eu");
   const [m] = await r.receiveMessages(1, { maxWaitTimeInMs: 1000 });
-  await r.deadLetterMessage(m, { deadLetterReason: "nope" });
+  await r.deadLetterMessage(m, { deadLetterReason: "nope", deadLetterErrorDescription: "test" });
   const dlq = h.client.createReceiver("t-orders", "eu", { subQueueType: "deadLetter" });
   const [d] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 1000 });
   expect(d.body).toBe("dl");
