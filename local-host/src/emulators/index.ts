@@ -1,3 +1,17 @@
+/*
+ * The emulators the local host embeds, all in this process and bound to loopback.
+ *
+ * What survives what (state under `${dataDir}`):
+ * - Cosmos DB (@vercel/cosmosdb-server keeps nothing on disk): every change is journalled through
+ *   durable-log (fsync, group commit) and no response leaves before the changes applied so far
+ *   are durable, so an acknowledged write survives SIGKILL and no client reads a state a crash
+ *   could take back. Restart = snapshot + journal replay; ids, bodies, _rid, _etag and _ts come
+ *   back identical (UDFs get a new _rid/_etag).
+ * - Service Bus: the project's emulator, durable through its own journal under `servicebus/`.
+ * - Azure Storage (Azurite): LokiJS files that Azurite autosaves every 5 s and on close. A clean
+ *   stop keeps everything; a SIGKILL can lose the last ~5 s of storage writes. Nothing whose loss
+ *   breaks a guarantee may live only there (the durable engine keeps its own state).
+ */
 import path from "node:path";
 import { STANDARD_STORAGE_PORTS, startAzurite, type RunningAzurite } from "./azurite";
 import { STANDARD_COSMOS_PORT, startCosmos, type RunningCosmos } from "./cosmos";
@@ -54,6 +68,22 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     options.dataDir === undefined ? undefined : path.join(options.dataDir, name);
   const port = (standard: number, name: string): Promise<number> =>
     choosePort(options.ports, standard, host, name, warn);
+  // The standard port can be taken between the check and the listen: then retry on a free one.
+  const withFallback = async <T>(
+    name: string,
+    standard: number,
+    start: (port: number) => Promise<T>,
+  ): Promise<T> => {
+    const chosen = await port(standard, name);
+    try {
+      return await start(chosen);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (chosen === 0 || !(e.code === "EADDRINUSE" || /EADDRINUSE/.test(e.message))) throw err;
+      warn(`${name}: standard port ${chosen} was taken while starting; using a free port instead`);
+      return start(0);
+    }
+  };
 
   const starting: Promise<{ close(): Promise<void> }>[] = [];
   let azurite: Promise<RunningAzurite> | undefined;
@@ -73,27 +103,28 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     starting.push(azurite);
   }
   if (which.cosmos) {
-    cosmos = (async () => {
-      const cosmosDir = dir("cosmos");
-      return startCosmos({
+    const cosmosDir = dir("cosmos");
+    cosmos = withFallback("Cosmos DB", STANDARD_COSMOS_PORT, async (p) =>
+      startCosmos({
         host,
-        port: await port(STANDARD_COSMOS_PORT, "Cosmos DB"),
+        port: p,
         journal: cosmosDir === undefined ? undefined : await openCosmosJournal(cosmosDir),
         provision: options.cosmosProvision,
         log,
-      });
-    })();
+      }),
+    );
     starting.push(cosmos);
   }
   if (which.serviceBus) {
-    serviceBus = (async () =>
+    serviceBus = withFallback("Service Bus", STANDARD_SERVICE_BUS_PORT, (p) =>
       startServiceBus({
         host,
-        port: await port(STANDARD_SERVICE_BUS_PORT, "Service Bus"),
+        port: p,
         config: options.serviceBusConfig,
         dataDir: dir("servicebus"),
         log,
-      }))();
+      }),
+    );
     starting.push(serviceBus);
   }
 
