@@ -1,6 +1,11 @@
 import type { ServiceBusClient, ServiceBusMessage } from "@azure/service-bus";
 import { createServiceBusClient, QUEUES } from "../../src/adapters/servicebus/client";
 import { ServiceBusNotificationQueue } from "../../src/adapters/servicebus/notificationQueue";
+import path from "node:path";
+import {
+  startServiceBusEmulator,
+  type ServiceBusEmulator,
+} from "../../servicebus-emulator/src/index";
 
 describe("Service Bus adapters", () => {
   it("sends one message per notification with messageId = notificationId, on one sender", async () => {
@@ -45,5 +50,56 @@ describe("Service Bus adapters", () => {
     });
     expect(azure.fullyQualifiedNamespace).toBe("ns.servicebus.windows.net");
     await Promise.all([local.close(), azure.close()]);
+  });
+});
+
+describe("notifications queue against the project's Service Bus emulator", () => {
+  let emulator: ServiceBusEmulator;
+  let client: ServiceBusClient;
+  beforeAll(async () => {
+    emulator = await startServiceBusEmulator({
+      port: 0,
+      config: path.join(__dirname, "../../servicebus-emulator/config/Config.json"),
+    });
+    client = createServiceBusClient({
+      kind: "connectionString",
+      connectionString: emulator.connectionString,
+    });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await emulator?.close();
+  });
+
+  it("delivers the enqueued message with its id, body and properties; the health probe passes", async () => {
+    const queue = new ServiceBusNotificationQueue(() => client);
+    await expect(queue.check()).resolves.toBeUndefined();
+    await queue.enqueue({
+      notificationId: "o-9:push",
+      orderId: "o-9",
+      customerId: "c-9",
+      channel: "push",
+      template: "order-completed",
+      data: { total: 42 },
+    });
+    const receiver = client.createReceiver(QUEUES.notifications);
+    try {
+      const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 5000 });
+      expect(message).toBeDefined();
+      expect(message!.messageId).toBe("o-9:push");
+      expect(message!.correlationId).toBe("o-9");
+      expect(message!.subject).toBe("push");
+      expect(message!.body).toEqual({
+        notificationId: "o-9:push",
+        orderId: "o-9",
+        customerId: "c-9",
+        channel: "push",
+        template: "order-completed",
+        data: { total: 42 },
+      });
+      await receiver.completeMessage(message!);
+    } finally {
+      await receiver.close();
+    }
   });
 });
