@@ -1,6 +1,7 @@
 // GET /api/orders?customerId=&status=&limit=&continuationToken=: one page of orders, newest first.
-// The store's continuation token is wrapped in base64url so clients treat it as opaque and can
-// put it in a query string as is.
+// The store's continuation token is wrapped in a small envelope and base64url-encoded, so clients
+// treat it as opaque, can put it in a query string as is, and a token we did not issue is a 400
+// before it reaches the store.
 import {
   app,
   type HttpRequest,
@@ -14,12 +15,18 @@ import { problems } from "../http/problem";
 import { json } from "../http/responses";
 import { orderView } from "../http/views";
 
-const encodeToken = (token: string) => Buffer.from(token, "utf8").toString("base64url");
+const encodeToken = (token: string) =>
+  Buffer.from(JSON.stringify({ v: 1, c: token }), "utf8").toString("base64url");
 
 function decodeToken(token: string): string | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
-  const decoded = Buffer.from(token, "base64url").toString("utf8");
-  return decoded.length > 0 && encodeToken(decoded) === token ? decoded : undefined;
+  try {
+    const envelope = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
+    const { v, c } = (envelope ?? {}) as { v?: unknown; c?: unknown };
+    return v === 1 && typeof c === "string" && c.length > 0 ? c : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const badToken = () =>
