@@ -125,11 +125,19 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
   } catch (err) {
     const reason = err instanceof Error ? firstLine(err.message) : String(err);
     step.warn("order.compensating", err);
-    const refund: ActivityOutput<"refundPayment"> = yield activities.refundPayment(
-      context,
-      { orderId: order.orderId, chargeId, amount: order.total, currency: order.currency, reason },
-      STEP_RETRY,
-    );
+    let refund: ActivityOutput<"refundPayment">;
+    try {
+      refund = yield activities.refundPayment(
+        context,
+        { orderId: order.orderId, chargeId, amount: order.total, currency: order.currency, reason },
+        STEP_RETRY,
+      );
+    } catch (refundError) {
+      // Money was taken and could not be given back: record it on the order, then fail the
+      // instance itself so operators are alerted (this is not a business outcome).
+      yield* step.finish({ status: "Failed", reason: `${reason}; refund failed`, chargeId });
+      throw refundError;
+    }
     return yield* step.finish({ status: "Failed", reason, chargeId, refundId: refund.refundId });
   }
 

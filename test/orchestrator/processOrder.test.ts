@@ -407,6 +407,28 @@ describe("processOrder: payment outcomes", () => {
     expect(stages(result)).toEqual(["Charging", "Paid", "Notifying", "Failed"]);
   });
 
+  it("a refund that fails for good records Failed on the order and fails the instance", async () => {
+    const result = await replay(
+      orderInput(),
+      [
+        status("Charging"),
+        completed("chargePayment", APPROVED_CHARGE),
+        completed("capturePayment", { captured: false, reason: "Capture refused" }),
+        ...Array.from({ length: 3 }, () => failed("refundPayment", "gateway down")),
+        status("Failed"),
+      ],
+      { tickMs: 0 },
+    );
+    expect(result.isDone).toBe(false);
+    expect(result.error).toContain("gateway down");
+    const last = leaves(result.actions).at(-1)!;
+    expect(last.input).toEqual({
+      orderId: ORDER_ID,
+      status: "Failed",
+      outcome: { status: "Failed", reason: "Capture refused; refund failed", chargeId: CHARGE_ID },
+    });
+  });
+
   it("an unexpected failure before money moves fails the orchestration itself", async () => {
     const result = await replay(
       orderInput(),
