@@ -7,6 +7,7 @@
 // and dead-letters after maxDeliveryCount.
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
+import { scrubCardNumbers } from "../adapters/scrub";
 import { getServices } from "../adapters/services";
 import { getSettings } from "../config";
 import type { FieldError } from "../domain/validation";
@@ -58,7 +59,8 @@ export async function ordersInbound(
       ...(messageId ? { messageId } : {}),
       ...(enqueuedTime ? { enqueuedTime } : {}),
       ...(deliveryCount !== undefined ? { deliveryCount } : {}),
-      body,
+      // Masked here as well as in the store: an invalid message may carry a valid card number.
+      body: scrubCardNumbers(body),
       reasons,
       rejectedAt: new Date().toISOString(),
     });
