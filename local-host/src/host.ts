@@ -26,6 +26,7 @@ import { functionListing } from "./listing";
 import { loadOrCreateKeys, type HostKeys } from "./keys";
 import type { ServiceBusTriggers } from "./servicebus/trigger";
 import type { RunningEmulators } from "./emulators";
+import { startEmulatorsProcess, type EmulatorsChild } from "./emulators-client";
 
 export interface HostOptions {
   appDir: string;
@@ -56,7 +57,7 @@ export interface Endpoints {
   cosmos?: { endpoint: string; key: string; connectionString: string };
   serviceBusConnectionString?: string;
   emulatorPorts?: Record<string, number>;
-  pids: { host: number; worker?: number };
+  pids: { host: number; worker?: number; emulators?: number };
   keys?: { functionKey: string; masterKey: string; systemKey: string };
 }
 
@@ -100,6 +101,7 @@ export class Host {
   functions: FunctionInfo[] = [];
   #listener: Listener | undefined;
   #emulators: RunningEmulators | undefined;
+  #emulatorsChild: EmulatorsChild | undefined;
   #serviceBus: ServiceBusTriggers | undefined;
   #keys: HostKeys | undefined;
   #engine: DurableEngine | undefined;
@@ -154,45 +156,57 @@ export class Host {
     const port = this.#listener.port;
     const baseUrl = `http://localhost:${port}`;
 
-    const provided: Record<string, string> = {};
+    const own: Record<string, string> = {
+      WEBSITE_HOSTNAME: `localhost:${port}`,
+      FUNCTIONS_WORKER_RUNTIME: "node",
+    };
+    const environment = (provided: Record<string, string>): Record<string, string> => {
+      const env = mergeEnvironment(realEnv, settings, { ...provided, ...own });
+      // The host's own WEBSITE_HOSTNAME must match the port it really listens on.
+      env.WEBSITE_HOSTNAME = own.WEBSITE_HOSTNAME;
+      return env;
+    };
+
+    // The emulators (own process) and the worker (preloading the app's libraries) start
+    // together; the worker loads the app once the emulators' endpoints are in its environment.
+    let fullEnv: Promise<Record<string, string>> = Promise.resolve(environment({}));
     if (!o.externalEmulators) {
       const root = projectRoot();
       const cosmosProvision =
         o.cosmosProvision ?? path.join(root, "local-host", "config", "cosmos.json");
       const serviceBusConfig =
         o.serviceBusConfig ?? path.join(root, "servicebus-emulator", "config", "Config.json");
-      // Loaded on demand: the emulators (Azurite above all) are most of the host's start-up cost.
-      const { startEmulators } = lazy<typeof import("./emulators")>("./emulators");
-      this.#emulators = await startEmulators({
-        dataDir: path.join(dataDir, "emulators"),
-        ports: o.freePorts ? "free" : "standard",
-        host: "127.0.0.1",
-        cosmosProvision: fs.existsSync(cosmosProvision) ? cosmosProvision : undefined,
-        serviceBusConfig: fs.existsSync(serviceBusConfig) ? serviceBusConfig : undefined,
-        log: (level, message) => this.log(level, `[emulators] ${message}`),
+      this.#emulatorsChild = startEmulatorsProcess(
+        {
+          dataDir: path.join(dataDir, "emulators"),
+          ports: o.freePorts ? "free" : "standard",
+          host: "127.0.0.1",
+          cosmosProvision: fs.existsSync(cosmosProvision) ? cosmosProvision : undefined,
+          serviceBusConfig: fs.existsSync(serviceBusConfig) ? serviceBusConfig : undefined,
+        },
+        this.log,
+      );
+      fullEnv = this.#emulatorsChild.started.then((e) => {
+        this.#emulators = e;
+        const provided: Record<string, string> = {};
+        if (e.storageConnectionString) provided.AzureWebJobsStorage = e.storageConnectionString;
+        if (e.cosmos) {
+          provided.CosmosDBConnection = e.cosmos.connectionString;
+          // The embedded Cosmos emulator serves a self-signed certificate on loopback.
+          provided.COSMOS_ALLOW_SELF_SIGNED = "true";
+        }
+        if (e.serviceBusConnectionString) {
+          provided.ServiceBusConnection = e.serviceBusConnectionString;
+        }
+        return environment(provided);
       });
-      const e = this.#emulators;
-      if (e.storageConnectionString) provided.AzureWebJobsStorage = e.storageConnectionString;
-      if (e.cosmos) {
-        provided.CosmosDBConnection = e.cosmos.connectionString;
-        // The embedded Cosmos emulator serves a self-signed certificate on loopback.
-        provided.COSMOS_ALLOW_SELF_SIGNED = "true";
-      }
-      if (e.serviceBusConnectionString)
-        provided.ServiceBusConnection = e.serviceBusConnectionString;
+      // Failures surface through the awaits below; this only avoids an unhandled rejection.
+      fullEnv.catch(() => undefined);
     }
-    provided.WEBSITE_HOSTNAME = `localhost:${port}`;
-    provided.FUNCTIONS_WORKER_RUNTIME = "node";
-    const env = mergeEnvironment(realEnv, settings, provided);
-    // The host's own WEBSITE_HOSTNAME must match the port it really listens on.
-    env.WEBSITE_HOSTNAME = `localhost:${port}`;
-
-    const extensions = expandDeep(hostJson.extensions ?? {}, env, "host.json extensions");
-    const routePrefix = routePrefixOf({ ...hostJson, extensions });
 
     this.worker = new WorkerProcess({
       appDir,
-      env,
+      env: environment({}),
       log: this.log,
       onAppLog: (entry) => {
         if (entry.category === "system" && (entry.level === "debug" || entry.level === "trace"))
@@ -207,7 +221,21 @@ export class Host {
       },
       onSpawn: () => this.#writeEndpoints(),
     });
-    this.functions = await this.worker.start();
+    const loaded = this.worker.start(fullEnv);
+    loaded.catch(() => undefined);
+    // Meanwhile this process loads the Service Bus SDK (only needed for Service Bus triggers).
+    const { ServiceBusTriggers } =
+      lazy<typeof import("./servicebus/trigger")>("./servicebus/trigger");
+    const t0 = performance.now();
+    const since = () => `${Math.round(performance.now() - t0)} ms`;
+    this.log("debug", `Service Bus SDK loaded`);
+    const env = await fullEnv;
+    this.log("debug", `emulators ready after ${since()}`);
+    this.functions = await loaded;
+    this.log("debug", `worker ready after ${since()}`);
+
+    const extensions = expandDeep(hostJson.extensions ?? {}, env, "host.json extensions");
+    const routePrefix = routePrefixOf({ ...hostJson, extensions });
     const invoker = this.worker;
 
     if (o.enforceKeys) this.#keys = loadOrCreateKeys(dataDir);
@@ -222,8 +250,6 @@ export class Host {
         ? { name, data: { string: JSON.stringify(engine.clientBindingData()) } }
         : undefined;
 
-    const { ServiceBusTriggers } =
-      lazy<typeof import("./servicebus/trigger")>("./servicebus/trigger");
     this.#serviceBus = new ServiceBusTriggers({
       functions: this.functions,
       env,
@@ -246,6 +272,7 @@ export class Host {
       management: (req) => engine.handleHttp(req, "webhook"),
       log: this.log,
     });
+    this.log("debug", `durable engine open after ${since()}`);
     engine.start();
     this.#serviceBus.start();
     for (const e of this.#serviceBus.errors) {
@@ -261,7 +288,11 @@ export class Host {
       cosmos: this.#emulators?.cosmos,
       serviceBusConnectionString: env.ServiceBusConnection,
       emulatorPorts: this.#emulators?.ports,
-      pids: { host: process.pid, worker: this.worker.pid },
+      pids: {
+        host: process.pid,
+        worker: this.worker.pid,
+        emulators: this.#emulatorsChild?.child.pid,
+      },
       keys: this.#keys && {
         functionKey: this.#keys.functionKeys.default,
         masterKey: this.#keys.masterKey,
@@ -285,11 +316,12 @@ export class Host {
     durableTask: Record<string, unknown> | undefined,
     invoker: FunctionInvoker,
   ): Promise<DurableEngine> {
-    let engine: DurableEngine | undefined;
+    // The listener starts first (the engine needs its URL); it answers 503 until the engine is open.
+    const opened: { engine?: DurableEngine } = {};
     const notReady = (): HostHttpResponse => ({ status: 503, headers: { "Retry-After": "1" } });
     this.#rpcListener = await listenLocalhost(
       createRpcHandler(
-        async (req) => (engine ? engine.handleHttp(req, "rpc") : notReady()),
+        async (req) => (opened.engine ? opened.engine.handleHttp(req, "rpc") : notReady()),
         this.log,
       ),
       0,
@@ -297,7 +329,7 @@ export class Host {
     );
     this.#rpcBaseUrl = `http://127.0.0.1:${this.#rpcListener.port}/durabletask/`;
     const hubName = durableTask?.hubName;
-    engine = await DurableEngine.open({
+    const engine = await DurableEngine.open({
       dataDir,
       // The extension's default when neither host.json nor the site name sets one.
       taskHub: typeof hubName === "string" && hubName ? hubName : "TestHubName",
@@ -309,6 +341,7 @@ export class Host {
       durableTask,
       log: (level, message) => this.log(level, `[durable] ${message}`),
     });
+    opened.engine = engine;
     this.#engine = engine;
     return engine;
   }
@@ -343,7 +376,11 @@ export class Host {
       await step("durable engine", () => this.#engine?.stop());
       await step("durable rpc listener", () => this.#rpcListener?.close());
       await step("worker", () => this.worker?.stop());
-      await step("emulators", () => this.#emulators?.close());
+      await step("emulators", async () => {
+        if (this.#emulators) return this.#emulators.close();
+        // Never started (start-up failed first): just end the process.
+        this.#emulatorsChild?.child.kill("SIGKILL");
+      });
       if (errors.length > 0 && errors.every((e) => e instanceof SettingsError)) throw errors[0];
     })();
     return this.#stopping;

@@ -10,11 +10,14 @@ import {
   type ServiceBusReceiver,
   type ServiceBusSessionReceiver,
 } from "@azure/service-bus";
-import { DefaultAzureCredential } from "@azure/identity";
 import type { FunctionInfo, FunctionInvoker } from "../contracts";
 import type { RpcBindingInfo, RpcParameterBinding, RpcTypedData } from "../worker/functionsCore";
 import type { HostLog } from "../worker/process";
 import { expandSettings, resolveConnectionSetting, SettingsError } from "../settings";
+
+// Loaded only for identity connections: it is a large module and local runs rarely need it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadIdentity = () => require("@azure/identity") as typeof import("@azure/identity");
 
 export interface ServiceBusTriggerOptions {
   functions: FunctionInfo[];
@@ -132,7 +135,11 @@ function metaValue(value: unknown): RpcTypedData | undefined {
   if (typeof value === "number")
     return Number.isInteger(value) ? { int: value } : { double: value };
   if (typeof value === "boolean") return { json: JSON.stringify(value) };
-  if (value instanceof Date) return { json: JSON.stringify(value.toISOString()) };
+  if (value instanceof Date) {
+    // "Never expires" is year 31197 in JS; .NET (and so the extension) caps at DateTime.MaxValue.
+    const iso = value.getUTCFullYear() > 9999 ? "9999-12-31T23:59:59.999Z" : value.toISOString();
+    return { json: JSON.stringify(iso) };
+  }
   if (typeof (value as { toNumber?: unknown }).toNumber === "function") {
     return { int: (value as { toNumber(): number }).toNumber() };
   }
@@ -258,6 +265,7 @@ export class ServiceBusTriggers {
       // Identity-based connections use the same chain the extension does (managed identity,
       // Azure CLI, environment...), optionally pinned to a client id like the host's setting.
       const clientId = env[`${connection}__clientId`];
+      const { DefaultAzureCredential } = loadIdentity();
       client = new ServiceBusClient(
         fqns,
         new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {}),

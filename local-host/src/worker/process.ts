@@ -39,10 +39,10 @@ export class WorkerProcess implements FunctionInvoker {
   #stopping = false;
   #restarts = 0;
   #functions: FunctionInfo[] = [];
-  readonly #options: WorkerProcessOptions;
+  #options: WorkerProcessOptions;
 
   constructor(options: WorkerProcessOptions) {
-    this.#options = options;
+    this.#options = { ...options };
   }
 
   get functions(): FunctionInfo[] {
@@ -53,13 +53,17 @@ export class WorkerProcess implements FunctionInvoker {
     return this.#child?.pid;
   }
 
-  /** Starts the worker and resolves with the registered functions once the app is loaded. */
-  async start(): Promise<FunctionInfo[]> {
-    await this.#spawn();
+  /**
+   * Starts the worker and resolves with the registered functions once the app is loaded. The
+   * worker forks with `options.env` and preloads libraries; `fullEnv` (default: the same) is
+   * the environment the app loads with, e.g. once the emulators' endpoints are known.
+   */
+  async start(fullEnv?: Promise<Record<string, string>>): Promise<FunctionInfo[]> {
+    await this.#spawn(fullEnv);
     return this.#functions;
   }
 
-  #spawn(): Promise<void> {
+  #spawn(fullEnv?: Promise<Record<string, string>>): Promise<void> {
     const script = this.#options.script ?? path.join(__dirname, "main.js");
     const child = fork(script, [], {
       cwd: this.#options.appDir,
@@ -69,6 +73,15 @@ export class WorkerProcess implements FunctionInvoker {
     });
     this.#child = child;
     if (child.pid !== undefined) this.#options.onSpawn?.(child.pid);
+    const env = fullEnv ?? Promise.resolve(this.#options.env);
+    env.then(
+      (e) => {
+        // Restarts fork with the complete environment straight away.
+        this.#options.env = e;
+        if (child.connected) child.send({ type: "init", env: e } satisfies HostToWorker);
+      },
+      () => child.kill("SIGKILL"),
+    );
     const ready = new Promise<void>((resolve, reject) => {
       child.on("message", (message: WorkerToHost) => {
         switch (message.type) {

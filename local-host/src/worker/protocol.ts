@@ -5,6 +5,8 @@ import type { FunctionInfo } from "../contracts";
 import type { LogEntry, RpcInvocationRequest, RpcInvocationResponse } from "./functionsCore";
 
 export type HostToWorker =
+  /** The complete environment (it may add emulator endpoints to the one the worker forked with); then load the app. */
+  | { type: "init"; env: Record<string, string> }
   | { type: "invoke"; id: number; functionName: string; request: RpcInvocationRequest }
   | { type: "terminate" };
 
