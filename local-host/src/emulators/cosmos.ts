@@ -235,6 +235,8 @@ export async function startCosmos(options: CosmosOptions): Promise<RunningCosmos
     if (options.provision) provisionAccount(state, await readProvision(options.provision), log);
     if (durable) await durable;
     if (failure) throw failure;
+    // Fold what a crash left in the journal into a snapshot, so the next start stays short.
+    if (journal && journal.sizeSinceSnapshot > 0) compact();
   } catch (err) {
     server.close();
     server.closeAllConnections();
