@@ -205,3 +205,21 @@ describe("Cosmos emulator durability barrier", () => {
     });
   });
 });
+
+describe("Cosmos emulator with a damaged journal", () => {
+  it("refuses to start, naming what is missing, instead of dropping records", async () => {
+    const journal = new MemoryJournal();
+    journal.records = [
+      JSON.stringify({ k: "doc", db: "nope", coll: "gone", d: { id: "x" }, n: 1 }),
+    ];
+    let closed = false;
+    journal.close = () => {
+      closed = true;
+      return Promise.resolve();
+    };
+    await expect(
+      startCosmos({ host: "127.0.0.1", port: 0, journal: journal.reopen() }),
+    ).rejects.toThrow("Cosmos journal refers to missing container nope/gone");
+    expect(closed).toBe(true);
+  });
+});
