@@ -1,0 +1,38 @@
+// The closing check of every e2e file: no full card number in anything the host stored, queued,
+// logged or answered, and no management URL or function key in any response.
+import type { StartedHost } from "../../../local-host/test/support/host";
+import { ALL_CARDS, cardsIn, filesUnder, leakedManagementUrls, type Api } from "./e2e";
+
+export interface ArtefactReport {
+  files: string[];
+  /** Card hits: should be empty. */
+  hits: { where: string; card: string; encoding: string }[];
+  /** Responses that mention /runtime/webhooks or code=: should be empty. */
+  leaks: string[];
+  /** Every searched text joined (for sanity checks that the search saw real content). */
+  corpus: string;
+}
+
+export function searchArtefacts(host: StartedHost, api: Api): ArtefactReport {
+  const files = filesUnder(host.dataDir);
+  const hits = [
+    ...files.flatMap((f) => cardsIn(f.text, ALL_CARDS, f.file)),
+    ...cardsIn(host.logs(), ALL_CARDS, "host.logs()"),
+    ...api.responses.flatMap((r) =>
+      cardsIn(`${JSON.stringify(r.headers)}\n${r.text}`, ALL_CARDS, `${r.method} ${r.url}`),
+    ),
+  ];
+  const decodedJournals = files
+    .map((f) =>
+      (f.text.match(/[A-Za-z0-9+/]{16,}={0,2}/g) ?? [])
+        .map((run) => Buffer.from(run, "base64").toString("latin1"))
+        .join("\n"),
+    )
+    .join("\n");
+  return {
+    files: files.map((f) => f.file),
+    hits,
+    leaks: leakedManagementUrls(api.responses),
+    corpus: [...files.map((f) => f.text), decodedJournals, host.logs()].join("\n"),
+  };
+}

@@ -1,0 +1,344 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are JSON from the running host */
+// Helpers for the order app's end-to-end suite: a client that talks to a running host over real
+// HTTP and records every response (for the card-number and management-URL checks), the async
+// HTTP polling pattern, test orders, a one-per-change build, and the artefact search.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { Agent } from "node:https";
+import os from "node:os";
+import path from "node:path";
+import { CosmosClient, type Container } from "@azure/cosmos";
+import { CLI, PROJECT_ROOT } from "../../../local-host/test/support/host";
+
+/** The gateway's magic cards (README) plus plain approving cards used by the suite. */
+export const CARDS = {
+  approve: "4242424242424242",
+  decline: "4000000000000002",
+  insufficientFunds: "4000000000009995",
+  transient: "4000000000000119",
+  captureFails: "4000000000000259",
+  mastercard: "5555555555554444",
+  amex: "378282246310005",
+} as const;
+export const ALL_CARDS: readonly string[] = Object.values(CARDS);
+
+const BUILD_INPUTS = [
+  "src",
+  "local-host/src",
+  "servicebus-emulator/src",
+  "durable-log/src",
+  "bench",
+];
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return newest;
+}
+
+/**
+ * `npm run build` once per change rather than once per test file: every e2e file runs in its own
+ * module registry, and a full tsc build costs ~15 s on this machine. The stamp records when the
+ * last build started, so a source edited during a build triggers the next one.
+ */
+export function ensureFreshBuild(): void {
+  const id = createHash("sha256").update(PROJECT_ROOT).digest("hex").slice(0, 12);
+  const stamp = path.join(os.tmpdir(), `order-e2e-build-${id}.stamp`);
+  const sources = Math.max(
+    ...BUILD_INPUTS.map((d) => newestMtime(path.join(PROJECT_ROOT, d))),
+    ...["tsconfig.json", "tsconfig.build.json"].map(
+      (f) => fs.statSync(path.join(PROJECT_ROOT, f)).mtimeMs,
+    ),
+  );
+  const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
+  if (built > sources && fs.existsSync(CLI)) return;
+  const startedAt = new Date();
+  const tsc = path.join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc");
+  // flock: parallel jest workers build one at a time instead of writing dist/ together.
+  const result = spawnSync(
+    "flock",
+    [
+      path.join(os.tmpdir(), `order-e2e-build-${id}.lock`),
+      process.execPath,
+      tsc,
+      "-p",
+      "tsconfig.build.json",
+    ],
+    { cwd: PROJECT_ROOT, encoding: "utf8" },
+  );
+  // tsc emits despite type errors elsewhere in the tree; only a missing CLI is fatal here.
+  if (!fs.existsSync(CLI)) {
+    throw new Error(`Build failed, ${CLI} is missing:\n${result.stdout}${result.stderr}`);
+  }
+  fs.writeFileSync(stamp, "");
+  fs.utimesSync(stamp, startedAt, startedAt);
+}
+
+export interface Recorded {
+  method: string;
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+}
+
+export interface Res<T = any> {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: T;
+}
+
+export interface RequestOptions {
+  /** A value to send as JSON (content-type application/json). */
+  json?: unknown;
+  /** A raw body, sent as is (set content-type yourself). */
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+/** An HTTP client for one host that keeps every response it saw. */
+export class Api {
+  readonly responses: Recorded[] = [];
+  constructor(readonly baseUrl: string) {}
+
+  /** `pathOrUrl`: a path under /api (e.g. "/orders") or an absolute URL (a Location header). */
+  async request<T = any>(
+    method: string,
+    pathOrUrl: string,
+    options: RequestOptions = {},
+  ): Promise<Res<T>> {
+    const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl}/api${pathOrUrl}`;
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | Buffer | undefined = options.body;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers["content-type"] ??= "application/json";
+    }
+    const res = await fetch(url, { method, headers, body });
+    const text = await res.text();
+    this.responses.push({
+      method,
+      url,
+      status: res.status,
+      headers: Object.fromEntries(res.headers.entries()),
+      text,
+    });
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON: keep the text.
+    }
+    return { status: res.status, headers: res.headers, text, body: parsed as T };
+  }
+
+  get<T = any>(p: string): Promise<Res<T>> {
+    return this.request<T>("GET", p);
+  }
+
+  post<T = any>(p: string, json?: unknown, headers?: Record<string, string>): Promise<Res<T>> {
+    return this.request<T>("POST", p, { json, headers });
+  }
+}
+
+let seq = 0;
+/** A customer id no other test (or earlier run) uses, so listings show only this test's orders. */
+export function uniqueCustomer(label: string): string {
+  seq += 1;
+  return `e2e-${label}-${process.pid}-${Date.now().toString(36)}-${seq}`;
+}
+
+export interface OrderRequestOptions {
+  customerId?: string;
+  cardNumber?: string;
+  quantity?: number;
+  unitPrice?: number;
+}
+
+/** A valid order request; `unitPrice * quantity` is the total in minor units. */
+export function orderRequest(options: OrderRequestOptions = {}): Record<string, any> {
+  return {
+    customerId: options.customerId ?? uniqueCustomer("order"),
+    currency: "USD",
+    items: [
+      {
+        sku: "SKU-1",
+        name: "Widget",
+        quantity: options.quantity ?? 2,
+        unitPrice: options.unitPrice ?? 1999,
+      },
+    ],
+    shippingAddress: { line1: "1 Main St", city: "Seattle", postalCode: "98101", country: "US" },
+    payment: { cardNumber: options.cardNumber ?? CARDS.approve },
+  };
+}
+
+export interface Created {
+  orderId: string;
+  location: string;
+  retryAfter: number;
+  body: any;
+}
+
+/** POST /orders, expecting 202 with the async HTTP pattern's headers. */
+export async function createOrder(
+  api: Api,
+  request: Record<string, unknown>,
+  idempotencyKey?: string,
+): Promise<Created> {
+  const res = await api.post(
+    "/orders",
+    request,
+    idempotencyKey ? { "idempotency-key": idempotencyKey } : undefined,
+  );
+  if (res.status !== 202) throw new Error(`POST /orders → ${res.status}: ${res.text}`);
+  const location = res.headers.get("location");
+  const retryAfter = Number(res.headers.get("retry-after"));
+  if (!location) throw new Error("202 without Location");
+  if (!Number.isInteger(retryAfter) || retryAfter <= 0) {
+    throw new Error(`202 with Retry-After ${res.headers.get("retry-after")}`);
+  }
+  return { orderId: res.body.orderId, location, retryAfter, body: res.body };
+}
+
+export interface Polled {
+  /** The final 200 body: { orderId, status, runtimeStatus, outcome }. */
+  body: any;
+  /** Every in-progress stage reported by a 202, in order. */
+  stages: string[];
+  polls: number;
+}
+
+/**
+ * The async HTTP pattern as a client does it: GET the Location; while 202, wait Retry-After
+ * (capped at `capMs` to keep tests fast) and follow the new Location; stop at 200.
+ */
+export async function pollToOutcome(
+  api: Api,
+  location: string,
+  { timeoutMs = 30000, capMs = 200 }: { timeoutMs?: number; capMs?: number } = {},
+): Promise<Polled> {
+  const deadline = Date.now() + timeoutMs;
+  const stages: string[] = [];
+  let url = location;
+  for (let polls = 1; ; polls++) {
+    const res = await api.get(url);
+    if (res.status === 200) return { body: res.body, stages, polls };
+    if (res.status !== 202) throw new Error(`GET ${url} → ${res.status}: ${res.text}`);
+    const next = res.headers.get("location");
+    const retryAfter = Number(res.headers.get("retry-after"));
+    if (!next) throw new Error(`202 without Location: ${res.text}`);
+    if (!Number.isInteger(retryAfter) || retryAfter <= 0) {
+      throw new Error(`202 with Retry-After ${res.headers.get("retry-after")}`);
+    }
+    if (stages.at(-1) !== res.body.status) stages.push(res.body.status);
+    if (Date.now() > deadline)
+      throw new Error(`still in progress after ${timeoutMs} ms: ${res.text}`);
+    url = next;
+    await sleep(Math.min(retryAfter * 1000, capMs));
+  }
+}
+
+/** Polls GET /orders/{id} until its custom status stage is `stage`. */
+export async function waitForStage(
+  api: Api,
+  orderId: string,
+  stage: string,
+  timeoutMs = 15000,
+): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api.get(`/orders/${orderId}`);
+    if (res.status === 200 && res.body.customStatus?.stage === stage) return res.body;
+    if (Date.now() > deadline) {
+      throw new Error(`order ${orderId} never reached ${stage}: ${res.status} ${res.text}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** Repeats `probe` until it returns a value other than undefined. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A Cosmos container of the host's emulator (self-signed loopback certificate). */
+export function cosmosContainer(endpoints: Record<string, any>, container: string): Container {
+  const client = new CosmosClient({
+    endpoint: endpoints.cosmos.endpoint,
+    key: endpoints.cosmos.key,
+    agent: new Agent({ rejectUnauthorized: false }),
+    connectionPolicy: { enableEndpointDiscovery: false },
+  });
+  return client.database("orders").container(container);
+}
+
+export interface CardHit {
+  where: string;
+  card: string;
+  encoding: "text" | "base64";
+}
+
+/**
+ * Every full card number found in `text`, verbatim or inside a base64 run (the Service Bus
+ * journal stores message bytes as base64; a card number in a body would be hidden there).
+ */
+export function cardsIn(text: string, cards: readonly string[], where: string): CardHit[] {
+  const hits: CardHit[] = [];
+  for (const card of cards) {
+    if (text.includes(card)) hits.push({ where, card, encoding: "text" });
+  }
+  for (const run of text.match(/[A-Za-z0-9+/]{16,}={0,2}/g) ?? []) {
+    const decoded = Buffer.from(run, "base64").toString("latin1");
+    for (const card of cards) {
+      if (decoded.includes(card)) hits.push({ where, card, encoding: "base64" });
+    }
+  }
+  return hits;
+}
+
+/** Every file under `dir`, as latin1 text (byte-for-byte; binary headers do not get in the way). */
+export function filesUnder(dir: string): { file: string; text: string }[] {
+  const out: { file: string; text: string }[] = [];
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile()) out.push({ file: p, text: fs.readFileSync(p).toString("latin1") });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Responses must not hand out the Durable management API or a function key. */
+export function leakedManagementUrls(responses: readonly Recorded[]): string[] {
+  const bad: string[] = [];
+  for (const r of responses) {
+    const all = `${JSON.stringify(r.headers)}\n${r.text}`;
+    if (/\/runtime\/webhooks/i.test(all) || /code=/.test(all))
+      bad.push(`${r.method} ${r.url} → ${r.status}`);
+  }
+  return bad;
+}
