@@ -5,12 +5,14 @@
 import { run as cosmos } from "./cosmos";
 import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
+import { run as servicebus } from "./servicebus";
 
 // Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
 const benchmarks: Record<string, () => Promise<void>> = {
   "durable-log": durableLog,
   cosmos,
   "durable-engine": durableEngine,
+  servicebus,
 };
 
 async function main(): Promise<void> {

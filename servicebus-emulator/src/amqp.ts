@@ -160,7 +160,13 @@ export class AmqpFrontEnd {
 
   /** Listens on host:port; for loopback hosts also on the other loopback (localhost may be ::1). */
   async listen(host: string, port: number): Promise<number> {
-    const options = { host, port, treat_modified_as_released: false, autoaccept: false };
+    const options = {
+      host,
+      port,
+      noDelay: true,
+      treat_modified_as_released: false,
+      autoaccept: false,
+    };
     const first = await this.listenOne(options);
     const actual = (first.address() as AddressInfo).port;
     const twin =
