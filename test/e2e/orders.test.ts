@@ -9,6 +9,7 @@ import { searchArtefacts } from "./support/artefacts";
 import {
   Api,
   CARDS,
+  cardsIn,
   createOrder,
   eventually,
   orderRequest,
@@ -266,6 +267,18 @@ describe("health and unknown orders", () => {
 });
 
 describe("artefacts", () => {
+  it("the search finds a card number verbatim and hidden in base64 (self-check)", () => {
+    const frame = Buffer.concat([
+      Buffer.from([0, 0x53, 0x75]),
+      Buffer.from(`{"n":"${CARDS.amex}"}`),
+    ]);
+    expect(cardsIn(`x${CARDS.amex}x`, [CARDS.amex], "t")).toHaveLength(1);
+    expect(cardsIn(`{"b":"${frame.toString("base64")}"}`, [CARDS.amex], "t")).toEqual([
+      { where: "t", card: CARDS.amex, encoding: "base64" },
+    ]);
+    expect(cardsIn(`{"last4":"0005"}`, [CARDS.amex], "t")).toEqual([]);
+  });
+
   it("no full card number in DATA_DIR, the logs or any response; no management URL or key", () => {
     const report = searchArtefacts(host, api);
     // The search saw the real stores: the durable history, Cosmos and the Service Bus journal.

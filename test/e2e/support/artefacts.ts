@@ -13,13 +13,18 @@ export interface ArtefactReport {
   corpus: string;
 }
 
-export function searchArtefacts(host: StartedHost, api: Api): ArtefactReport {
+export function searchArtefacts(
+  host: StartedHost,
+  api: Api,
+  extraCards: readonly string[] = [],
+): ArtefactReport {
+  const cards = [...ALL_CARDS, ...extraCards];
   const files = filesUnder(host.dataDir);
   const hits = [
-    ...files.flatMap((f) => cardsIn(f.text, ALL_CARDS, f.file)),
-    ...cardsIn(host.logs(), ALL_CARDS, "host.logs()"),
+    ...files.flatMap((f) => cardsIn(f.text, cards, f.file)),
+    ...cardsIn(host.logs(), cards, "host.logs()"),
     ...api.responses.flatMap((r) =>
-      cardsIn(`${JSON.stringify(r.headers)}\n${r.text}`, ALL_CARDS, `${r.method} ${r.url}`),
+      cardsIn(`${JSON.stringify(r.headers)}\n${r.text}`, cards, `${r.method} ${r.url}`),
     ),
   ];
   const decodedJournals = files
