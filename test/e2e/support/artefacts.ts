@@ -3,12 +3,21 @@
 import type { StartedHost } from "../../../local-host/test/support/host";
 import { ALL_CARDS, cardsIn, filesUnder, leakedManagementUrls, type Api } from "./e2e";
 
+/** A Service Bus journal record that stores a message sent to an entity (body = AMQP bytes). */
+const ENQUEUED = /"t":"enq","e":"([^"]+)"(?:(?!"t":)[^])*?"b":"([A-Za-z0-9+/=]+)"/g;
+
 export interface ArtefactReport {
   files: string[];
   /** Card hits: should be empty. */
   hits: { where: string; card: string; encoding: string }[];
   /** Responses that mention /runtime/webhooks or code=: should be empty. */
   leaks: string[];
+  /**
+   * Card numbers inside Service Bus journal records of messages sent to `orders-inbound`: the
+   * messages exactly as the client sent them (other systems send card numbers by design). They
+   * are reported here, not in `hits`; every other queue (notifications, dead-letter) is in `hits`.
+   */
+  inboundMessages: { where: string; card: string }[];
   /** Every searched text joined (for sanity checks that the search saw real content). */
   corpus: string;
 }
@@ -19,7 +28,18 @@ export function searchArtefacts(
   extraCards: readonly string[] = [],
 ): ArtefactReport {
   const cards = [...ALL_CARDS, ...extraCards];
-  const files = filesUnder(host.dataDir);
+  const inboundMessages: ArtefactReport["inboundMessages"] = [];
+  const files = filesUnder(host.dataDir).map((f) => ({
+    file: f.file,
+    text: f.text.replace(ENQUEUED, (record, entity: string, body: string) => {
+      if (entity.toLowerCase() !== "orders-inbound") return record;
+      const decoded = Buffer.from(body, "base64").toString("latin1");
+      for (const card of cards) {
+        if (decoded.includes(card)) inboundMessages.push({ where: f.file, card });
+      }
+      return record.replace(body, "");
+    }),
+  }));
   const hits = [
     ...files.flatMap((f) => cardsIn(f.text, cards, f.file)),
     ...cardsIn(host.logs(), cards, "host.logs()"),
@@ -37,6 +57,7 @@ export function searchArtefacts(
   return {
     files: files.map((f) => f.file),
     hits,
+    inboundMessages,
     leaks: leakedManagementUrls(api.responses),
     corpus: [...files.map((f) => f.text), decodedJournals, host.logs()].join("\n"),
   };
