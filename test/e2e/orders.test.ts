@@ -10,6 +10,7 @@ import {
   Api,
   CARDS,
   cardsIn,
+  cosmosContainer,
   createOrder,
   eventually,
   orderRequest,
@@ -263,6 +264,58 @@ describe("health and unknown orders", () => {
     const res = await api.get(`/orders?customerId=${uniqueCustomer("nobody")}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ items: [], continuationToken: null });
+  });
+});
+
+describe("listing", () => {
+  it("pages a customer's orders with limit and continuationToken", async () => {
+    const customerId = uniqueCustomer("pages");
+    const created: Created[] = [];
+    for (let i = 0; i < 3; i++) created.push(await createOrder(api, orderRequest({ customerId })));
+    const ids = new Set(created.map((c) => c.orderId));
+    const seen: string[] = [];
+    let token: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = token ? `&continuationToken=${encodeURIComponent(token)}` : "";
+      const res = await api.get(`/orders?customerId=${encodeURIComponent(customerId)}&limit=2${q}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((o: any) => o.orderId));
+      token = res.body.continuationToken;
+      pages++;
+    } while (token && pages < 5);
+    expect(pages).toBe(2);
+    expect(seen.sort()).toEqual([...ids].sort());
+    for (const c of created) {
+      expect((await pollToOutcome(api, c.location)).body.status).toBe("Completed");
+    }
+  });
+});
+
+describe("ledger invariant (Cosmos)", () => {
+  it("every order's payments match its outcome: at most one charge, a refund only when Failed", async () => {
+    const { resources: orders } = await cosmosContainer(host.endpoints, "orders")
+      .items.query("SELECT c.id, c.status FROM c")
+      .fetchAll();
+    const { resources: payments } = await cosmosContainer(host.endpoints, "payments")
+      .items.query("SELECT c.orderId, c.kind, c.amount FROM c")
+      .fetchAll();
+    expect(orders.length).toBeGreaterThanOrEqual(12);
+    const expected: Record<string, [number, number]> = {
+      Completed: [1, 0],
+      Failed: [1, 1],
+      PaymentDeclined: [0, 0],
+    };
+    for (const order of orders) {
+      const mine = payments.filter((p) => p.orderId === order.id);
+      const counts = [charges(mine).length, refunds(mine).length];
+      expect({ id: order.id, status: order.status, counts }).toEqual({
+        id: order.id,
+        status: order.status,
+        counts: expected[order.status] ?? [0, 0],
+      });
+    }
   });
 });
 
