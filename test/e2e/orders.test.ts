@@ -126,6 +126,35 @@ describe("idempotency over HTTP", () => {
   });
 });
 
+describe("idempotency under concurrency", () => {
+  it("eight simultaneous POSTs with one key: one 202, seven 200, one order, one charge", async () => {
+    const request = orderRequest();
+    const key = `race-${randomUUID()}`;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => api.post("/orders", request, { "idempotency-key": key })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 202]);
+    const ids = new Set(answers.map((a) => a.body.orderId));
+    expect(ids.size).toBe(1);
+    const [orderId] = [...ids];
+    const polled = await pollToOutcome(api, `${host.baseUrl}/api/orders/${orderId}/status`);
+    expect(polled.body.status).toBe("Completed");
+    const listed = await api.get(`/orders?customerId=${encodeURIComponent(request.customerId)}`);
+    expect(listed.body.items).toHaveLength(1);
+    const payments = await api.get(`/orders/${orderId}/payments`);
+    expect(charges(payments.body.items)).toHaveLength(1);
+  });
+
+  it("the same key from two customers makes two orders (keys are scoped to the customer)", async () => {
+    const key = `shared-${randomUUID()}`;
+    const a = await createOrder(api, orderRequest(), key);
+    const b = await createOrder(api, orderRequest(), key);
+    expect(a.orderId).not.toBe(b.orderId);
+    expect((await pollToOutcome(api, a.location)).body.status).toBe("Completed");
+    expect((await pollToOutcome(api, b.location)).body.status).toBe("Completed");
+  });
+});
+
 describe("payments (magic cards)", () => {
   // Started together so the slow ones (retries) overlap.
   const started: Record<string, Promise<Created>> = {};
@@ -189,6 +218,15 @@ describe("payments (magic cards)", () => {
     expect(refunded[0].amount).toBe(charged[0].amount);
     const order = await api.get(`/orders/${created.orderId}`);
     expect(order.body).toMatchObject({ status: "Failed", customStatus: { stage: "Failed" } });
+  });
+
+  it("a card typed with spaces or hyphens is accepted and reduced to brand + last four", async () => {
+    for (const typed of ["5555 5555 5555 4444", "5555-5555-5555-4444"]) {
+      const created = await createOrder(api, orderRequest({ cardNumber: typed }));
+      expect((await pollToOutcome(api, created.location)).body.status).toBe("Completed");
+      const order = await api.get(`/orders/${created.orderId}`);
+      expect(order.body.payment).toEqual({ brand: "mastercard", last4: "4444" });
+    }
   });
 
   it("any other valid card approves (brand and last four kept, nothing else)", async () => {

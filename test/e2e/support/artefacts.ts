@@ -27,7 +27,11 @@ export function searchArtefacts(
   api: Api,
   extraCards: readonly string[] = [],
 ): ArtefactReport {
-  const cards = [...ALL_CARDS, ...extraCards];
+  // As typed from a card too: groups of four separated by spaces or hyphens.
+  const cards = [...ALL_CARDS, ...extraCards].flatMap((c) => {
+    const groups = c.match(/.{1,4}/g)!;
+    return [c, groups.join(" "), groups.join("-")];
+  });
   const inboundMessages: ArtefactReport["inboundMessages"] = [];
   const files = filesUnder(host.dataDir).map((f) => ({
     file: f.file,
