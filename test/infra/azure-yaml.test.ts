@@ -5,7 +5,7 @@ import addFormats from "ajv-formats";
 import { parse } from "yaml";
 import { REPO } from "./bicep";
 
-const schemaPath = join(REPO, "..", "shared", "schemas", "azure.yaml.schema.json");
+const schemaPath = join(REPO, "test", "infra", "schemas", "azure.yaml.schema.json");
 const schema = JSON.parse(readFileSync(schemaPath, "utf8")) as object;
 
 function compile() {
