@@ -19,6 +19,8 @@ import {
 const TIMEOUT_S = 3;
 let host: StartedHost;
 let api: Api;
+/** Logs of hosts killed during the file (searched for card numbers too). */
+const previousLogs: string[] = [];
 
 beforeAll(async () => {
   ensureFreshBuild();
@@ -78,9 +80,33 @@ describe("approval timeout", () => {
   });
 });
 
+describe("approval timer across a crash", () => {
+  it("an order awaiting approval when every host process is SIGKILLed is still rejected on time", async () => {
+    const created = await createOrder(api, large());
+    await waitForStage(api, created.orderId, "AwaitingApproval");
+    const before = host.pids();
+    await host.kill();
+    expect(before.filter((pid) => host.pids().includes(pid))).toEqual([]);
+    const logs = host.logs();
+    host = await startHost({
+      appDir: PROJECT_ROOT,
+      dataDir: host.dataDir,
+      env: { APPROVAL_TIMEOUT: `PT${TIMEOUT_S}S`, APPROVAL_THRESHOLD_MINOR: "100000" },
+    });
+    previousLogs.push(logs);
+    api = new Api(host.baseUrl, api.responses);
+    const polled = await pollToOutcome(api, `${host.baseUrl}/api/orders/${created.orderId}/status`);
+    expect(polled.body).toMatchObject({
+      status: "Rejected",
+      outcome: { reason: `No decision within PT${TIMEOUT_S}S` },
+    });
+    expect((await api.get(`/orders/${created.orderId}/payments`)).body.items).toEqual([]);
+  }, 60000);
+});
+
 describe("artefacts", () => {
   it("no full card number in DATA_DIR, the logs or any response; no management URL or key", () => {
-    const report = searchArtefacts(host, api);
+    const report = searchArtefacts(host, api, [], previousLogs);
     expect(report.corpus).toContain('"last4":"4444"');
     expect(report.hits).toEqual([]);
     expect(report.leaks).toEqual([]);

@@ -207,8 +207,9 @@ describe("artefacts", () => {
     expect(orderIds.length).toBeGreaterThanOrEqual(3);
     await bus.close();
     await host.stop();
+    const earlierLogs = host.logs();
     host = await startHost({ appDir: PROJECT_ROOT, dataDir: host.dataDir });
-    api = new Api(host.baseUrl);
+    api = new Api(host.baseUrl, api.responses);
     bus = new ServiceBusClient(String(host.endpoints.serviceBusConnectionString));
     for (const id of orderIds) {
       const res = await api.get(`/orders/${id}/status`);
@@ -219,7 +220,7 @@ describe("artefacts", () => {
       });
     }
     expect(await leftOnQueue()).toEqual({ active: 0, deadLettered: 0 });
-    const report = searchArtefacts(host, api);
+    const report = searchArtefacts(host, api, [], [earlierLogs]);
     expect(report.hits).toEqual([]);
     expect(report.inboundMessages).toEqual([]);
   }, 60000);

@@ -26,7 +26,10 @@ export function searchArtefacts(
   host: StartedHost,
   api: Api,
   extraCards: readonly string[] = [],
+  /** Output of earlier hosts on the same DATA_DIR (restarted during the file). */
+  earlierLogs: readonly string[] = [],
 ): ArtefactReport {
+  const logs = [...earlierLogs, host.logs()].join("\n");
   // As typed from a card too: groups of four separated by spaces or hyphens.
   const cards = [...ALL_CARDS, ...extraCards].flatMap((c) => {
     const groups = c.match(/.{1,4}/g)!;
@@ -46,7 +49,7 @@ export function searchArtefacts(
   }));
   const hits = [
     ...files.flatMap((f) => cardsIn(f.text, cards, f.file)),
-    ...cardsIn(host.logs(), cards, "host.logs()"),
+    ...cardsIn(logs, cards, "host.logs()"),
     ...api.responses.flatMap((r) =>
       cardsIn(`${JSON.stringify(r.headers)}\n${r.text}`, cards, `${r.method} ${r.url}`),
     ),
@@ -63,6 +66,6 @@ export function searchArtefacts(
     hits,
     inboundMessages,
     leaks: leakedManagementUrls(api.responses),
-    corpus: [...files.map((f) => f.text), decodedJournals, host.logs()].join("\n"),
+    corpus: [...files.map((f) => f.text), decodedJournals, logs].join("\n"),
   };
 }

@@ -107,8 +107,11 @@ export interface RequestOptions {
 
 /** An HTTP client for one host that keeps every response it saw. */
 export class Api {
-  readonly responses: Recorded[] = [];
-  constructor(readonly baseUrl: string) {}
+  /** `responses`: pass the previous client's list to keep one record across a host restart. */
+  constructor(
+    readonly baseUrl: string,
+    readonly responses: Recorded[] = [],
+  ) {}
 
   /** `pathOrUrl`: a path under /api (e.g. "/orders") or an absolute URL (a Location header). */
   async request<T = any>(
