@@ -5,6 +5,7 @@
 import { run as cosmos } from "./cosmos";
 import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
+import { run as orders } from "./orders";
 import { run as servicebus } from "./servicebus";
 
 // Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
@@ -13,6 +14,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   cosmos,
   "durable-engine": durableEngine,
   servicebus,
+  orders,
 };
 
 async function main(): Promise<void> {
