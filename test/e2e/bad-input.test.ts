@@ -124,6 +124,14 @@ describe("bad input → problem+json and nothing written", () => {
     expect(pointers(res)).toEqual(["/items"]);
   });
 
+  it("more than 100 items → 400 at /items", async () => {
+    const res = await postOrder("too-many", (o) => {
+      o.items = Array.from({ length: 101 }, (_, i) => ({ ...o.items[0], sku: `SKU-${i}` }));
+    });
+    expectProblem(res, 400);
+    expect(pointers(res)).toEqual(["/items"]);
+  });
+
   it("missing and unknown fields → 400 ('is required', 'is not allowed')", async () => {
     const res = await postOrder("fields", (o) => {
       delete o.shippingAddress;

@@ -176,6 +176,32 @@ describe("orders-inbound", () => {
     expect(await leftOnQueue()).toEqual({ active: 0, deadLettered: 0 });
   });
 
+  it("a message reusing an existing orderId with a different order is rejected, the order untouched", async () => {
+    const orderId = randomUUID();
+    const original = orderRequest({ cardNumber: CARDS.approve });
+    await send({
+      body: { ...original, orderId },
+      messageId: `orig-${orderId}`,
+      contentType: "application/json",
+    });
+    await eventually(async () => {
+      const res = await api.get(`/orders/${orderId}/status`);
+      return res.status === 200 ? res : undefined;
+    }, "the original order to finish");
+    const messageId = `clash-${orderId}`;
+    const changed = { ...original, items: [{ ...original.items[0], quantity: 9 }], orderId };
+    await send({ body: changed, messageId, contentType: "application/json" });
+    const record = await eventually(
+      () => rejectedRecord(messageId),
+      "the rejected-messages record",
+    );
+    expect(record.reasons).toEqual([{ pointer: "/orderId", detail: expect.any(String) }]);
+    const order = await api.get(`/orders/${orderId}`);
+    expect(order.body).toMatchObject({ status: "Completed", totals: { total: 2 * 1999 } });
+    const payments = await api.get(`/orders/${orderId}/payments`);
+    expect(payments.body.items.filter((p: any) => p.kind === "charge")).toHaveLength(1);
+  });
+
   it("a message that is not JSON is rejected with pointer '' and completed", async () => {
     const messageId = `text-${randomUUID()}`;
     await send({ body: Buffer.from("{ not json"), messageId, contentType: "application/json" });
