@@ -57,7 +57,8 @@ describe.each(runs.map((r, i) => [i + 1, r] as const))("crash run %i", (n, spec)
       log(
         `${result.accepted.length} orders acknowledged (${result.acceptedBeforeKill} before the kill), ` +
           `${result.inProgressAfterRestart} still in progress after the restart, all terminal ` +
-          `${result.recoverySeconds.toFixed(1)} s after it: ${JSON.stringify(result.outcomes)}`,
+          `${result.recoverySeconds.toFixed(1)} s after it: ${JSON.stringify(result.outcomes)}; ` +
+          `approvals acknowledged ${result.approvals.acknowledged}, cut off ${result.approvals.cutOff}`,
       );
       if (violations.length > 0) {
         throw new Error(
@@ -71,6 +72,7 @@ describe.each(runs.map((r, i) => [i + 1, r] as const))("crash run %i", (n, spec)
       expect(result.acceptedBeforeKill).toBeGreaterThanOrEqual(25);
       expect(result.inProgressAfterRestart).toBeGreaterThan(0);
       expect(result.timersPendingAtKill).toBeGreaterThan(0);
+      expect(result.approvals.acknowledged).toBeGreaterThan(0);
       await client.close();
       await host.stop();
       fs.rmSync(host.dataDir, { recursive: true, force: true });

@@ -15,7 +15,14 @@ export const CARDS = {
 } as const;
 
 /** What an order is set up to do, and so what its outcome must be. */
-export type Kind = "approve" | "transient" | "decline" | "captureFail" | "approvalTimeout";
+export type Kind =
+  | "approve"
+  | "transient"
+  | "decline"
+  | "captureFail"
+  | "approvalTimeout"
+  /** Above the threshold; the client approves it as soon as it awaits approval. */
+  | "approved";
 
 export const APPROVAL_THRESHOLD_MINOR = 100000;
 export const APPROVAL_TIMEOUT_SECONDS = 3;
@@ -55,6 +62,8 @@ export interface Accepted {
   /** performance.now() when the 202 / send acknowledgement arrived. */
   at: number;
   phase: "beforeKill" | "afterRestart";
+  /** "approved" orders: the approval request got its 202. */
+  approvalAcknowledged?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,13 +78,15 @@ export function plan(runTag: string, count: number): Planned[] {
     "captureFail",
     "approvalTimeout",
     "approve",
+    "approved",
   ];
   const out: Planned[] = [];
   for (let i = 0; i < count; i++) {
     const kind = kinds[i % kinds.length];
     const via = i % 10 === 7 ? "queue" : "http";
-    const unitPrice = kind === "approvalTimeout" ? APPROVAL_THRESHOLD_MINOR + 1000 + i : 1000 + i;
-    const card = kind === "approvalTimeout" ? CARDS.approve : CARDS[kind];
+    const large = kind === "approvalTimeout" || kind === "approved";
+    const unitPrice = large ? APPROVAL_THRESHOLD_MINOR + 1000 + i : 1000 + i;
+    const card = large ? CARDS.approve : CARDS[kind];
     const orderId = via === "queue" ? randomUUID() : undefined;
     const body: Record<string, unknown> = {
       customerId: `crash-${runTag}`,
@@ -141,6 +152,27 @@ export class Client {
     throw new Error(`POST /orders answered ${res.status}: ${JSON.stringify(body)}`);
   }
 
+  /**
+   * Approves the order once it awaits approval (409 until its workflow reaches that stage).
+   * True when the approval got a 202; false when the order never awaited approval in time.
+   */
+  async approve(orderId: string, stop?: () => boolean): Promise<boolean> {
+    const deadline = Date.now() + APPROVAL_TIMEOUT_SECONDS * 1000 - 500;
+    while (Date.now() < deadline && !stop?.()) {
+      const res = await fetch(`${this.api}/orders/${orderId}/approval`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ approved: true, approver: "crash-test" }),
+        signal: AbortSignal.timeout(10000),
+      });
+      await res.arrayBuffer();
+      if (res.status === 202) return true;
+      if (res.status !== 409) throw new Error(`POST approval answered ${res.status}`);
+      await sleep(50);
+    }
+    return false;
+  }
+
   async close(): Promise<void> {
     await this.#sender.close().catch(() => undefined);
     await this.#sb.close().catch(() => undefined);
@@ -183,13 +215,18 @@ export async function submitAll(
         const orderId = await client.submit(p);
         if (orderId) {
           state.unacknowledged.delete(p.index);
-          state.accepted.set(p.index, {
+          const accepted: Accepted = {
             orderId,
             planned: p,
             at: performance.now(),
             phase: options.phase,
-          });
+          };
+          state.accepted.set(p.index, accepted);
           options.onAccepted?.();
+          if (p.kind === "approved") {
+            accepted.approvalAcknowledged = false;
+            accepted.approvalAcknowledged = await client.approve(orderId, options.stop);
+          }
         }
       } catch (err) {
         // Before a kill nothing may fail; cut connections at the kill are expected.
@@ -217,6 +254,8 @@ export interface RunResult {
   /** Accepted orders still in progress when first polled after the (last) restart. */
   inProgressAfterRestart: number;
   outcomes: Record<string, number>;
+  /** "approved" orders whose approval got a 202 / was cut off by the kill. */
+  approvals: { acknowledged: number; cutOff: number };
   recoverySeconds: number;
 }
 
@@ -341,6 +380,10 @@ export async function crashRun(
       timersPendingAtKill,
       inProgressAfterRestart,
       outcomes,
+      approvals: {
+        acknowledged: accepted.filter((a) => a.approvalAcknowledged === true).length,
+        cutOff: accepted.filter((a) => a.approvalAcknowledged === false).length,
+      },
       recoverySeconds,
     },
   };
@@ -350,12 +393,33 @@ async function waitUntil(predicate: () => boolean): Promise<void> {
   while (!predicate()) await sleep(5);
 }
 
-const EXPECTED: Record<Kind, string> = {
-  approve: "Completed",
-  transient: "Completed",
-  decline: "PaymentDeclined",
-  captureFail: "Failed",
-  approvalTimeout: "Rejected",
+/** The outcomes an order may end with, given its card and what the client saw. */
+function allowedOutcomes(a: Accepted, allowTransientExhausted: boolean): string[] {
+  switch (a.planned.kind) {
+    case "approve":
+      return ["Completed"];
+    case "transient":
+      return allowTransientExhausted ? ["Completed", "PaymentFailed"] : ["Completed"];
+    case "decline":
+      return ["PaymentDeclined"];
+    case "captureFail":
+      return ["Failed"];
+    case "approvalTimeout":
+      return ["Rejected"];
+    case "approved":
+      // An approval that got its 202 must win; one cut off by the kill may or may not have landed
+      // before the timer fired.
+      return a.approvalAcknowledged ? ["Completed"] : ["Completed", "Rejected"];
+  }
+}
+
+/** Ledger entries (charge, refund, decline) each outcome implies. */
+const LEDGER: Record<string, [number, number, number]> = {
+  Completed: [1, 0, 0],
+  PaymentDeclined: [0, 0, 1],
+  Failed: [1, 1, 0],
+  Rejected: [0, 0, 0],
+  PaymentFailed: [0, 0, 0],
 };
 
 /**
@@ -388,12 +452,10 @@ export async function verify(
           return;
         }
         const got = status.body.status as string;
-        const exhausted =
-          options.allowTransientExhausted && kind === "transient" && got === "PaymentFailed";
-        if (got !== EXPECTED[kind] && !exhausted) {
-          violations.push(
-            `${where}: expected ${EXPECTED[kind]}, got ${JSON.stringify(status.body)}`,
-          );
+        const allowed = allowedOutcomes(a, options.allowTransientExhausted === true);
+        if (!allowed.includes(got)) {
+          violations.push(`${where}: expected ${allowed}, got ${JSON.stringify(status.body)}`);
+          return;
         }
         const ledger = await getJson(`${api}/orders/${id}/payments`);
         if (ledger.status !== 200) {
@@ -411,18 +473,12 @@ export async function verify(
             violations.push(`${where}: ledger amount ${e.amount} ≠ total ${a.planned.total}`);
           }
         }
-        const expectLedger = (c: number, r: number, d: number) => {
-          if (charges !== c || refunds !== r || declines !== d) {
-            violations.push(
-              `${where}: expected ${c} charge/${r} refund/${d} decline, ledger ${JSON.stringify(entries)}`,
-            );
-          }
-        };
-        if (exhausted) expectLedger(0, 0, 0);
-        else if (kind === "approve" || kind === "transient") expectLedger(1, 0, 0);
-        else if (kind === "decline") expectLedger(0, 0, 1);
-        else if (kind === "captureFail") expectLedger(1, 1, 0);
-        else expectLedger(0, 0, 0);
+        const [c, r, d] = LEDGER[got];
+        if (charges !== c || refunds !== r || declines !== d) {
+          violations.push(
+            `${where}: ${got} expects ${c} charge/${r} refund/${d} decline, ledger ${JSON.stringify(entries)}`,
+          );
+        }
         if (kind === "captureFail" && !status.body.outcome?.refundId) {
           violations.push(`${where}: Failed outcome without refundId`);
         }
