@@ -43,6 +43,11 @@ const runs: RunSpec[] = [
     kill: { delayAfterLastMs: between(0, 1500), secondKillAfterRestartMs: between(100, 1500) },
     twice: true,
   },
+  {
+    name: "twice: after the last 202, then during the restart's startup",
+    kill: { delayAfterLastMs: between(0, 1500), killDuringStartupAfterMs: between(150, 1000) },
+    twice: true,
+  },
 ];
 
 describe.each(runs.map((r, i) => [i + 1, r] as const))("crash run %i", (n, spec) => {

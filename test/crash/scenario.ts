@@ -244,6 +244,8 @@ export interface KillPlan {
   delayAfterLastMs?: number;
   /** A second kill this long after the first restart (mid-recovery). */
   secondKillAfterRestartMs?: number;
+  /** A second kill this long after the restart was spawned, before it reports ready. */
+  killDuringStartupAfterMs?: number;
 }
 
 export interface RunResult {
@@ -323,8 +325,26 @@ export async function crashRun(
   );
   if (host.pids().length > 0) throw new Error(`processes survived the kill: ${host.pids()}`);
 
+  const dataDir = host.dataDir;
+  if (kill.killDuringStartupAfterMs !== undefined) {
+    // startHost SIGKILLs every process it started when readiness times out.
+    try {
+      const early = await startHost({
+        appDir,
+        dataDir,
+        env: HOST_ENV,
+        timeoutMs: kill.killDuringStartupAfterMs,
+      });
+      hosts.push(early);
+      await early.kill();
+      log(`the restart was ready within ${kill.killDuringStartupAfterMs} ms; killed it then`);
+    } catch (err) {
+      if (!String(err).includes("was not ready within")) throw err;
+      log(`killed the restart ${kill.killDuringStartupAfterMs} ms into its startup`);
+    }
+  }
   const restartedAt = performance.now();
-  host = await startOrderHost(appDir, host.dataDir);
+  host = await startOrderHost(appDir, dataDir);
   hosts.push(host);
   if (kill.secondKillAfterRestartMs !== undefined) {
     await sleep(kill.secondKillAfterRestartMs);
