@@ -69,8 +69,8 @@ async function main(): Promise<void> {
   const dataDir = path.resolve(appDir, opts.dataDir ?? process.env.DATA_DIR ?? ".data");
   const log = timestampLog();
 
-  // Set once started; the signal handlers may run before that.
-  const running: { host?: Host } = {};
+  // Set as soon as start-up begins; a signal during start-up stops what was started.
+  const running: { host?: Promise<Host> } = {};
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) {
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     }
     signalled = true;
     log("info", `${signal} received: stopping gracefully.`);
-    const stopping = running.host ? running.host.stop() : Promise.resolve();
+    const stopping = running.host ? running.host.then((h) => h.stop()) : Promise.resolve();
     stopping.then(
       () => process.exit(0),
       (err: unknown) => {
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     }, 1000).unref();
   }
 
-  const host = await Host.start({
+  running.host = Host.start({
     appDir,
     port,
     dataDir,
@@ -114,9 +114,8 @@ async function main(): Promise<void> {
     serviceBusConfig: opts.servicebusConfig && path.resolve(opts.servicebusConfig),
     log,
   });
-  running.host = host;
+  await running.host;
   log("info", `Started in ${Math.round(performance.now() - startedAt)} ms.`);
-  if (signalled) await host.stop();
 }
 
 main().catch((err: unknown) => {

@@ -15,6 +15,7 @@ export function startEmulatorsProcess(
   options: Omit<EmulatorsOptions, "log">,
   log: HostLog,
   onSpawn?: (pid: number) => void,
+  closeTimeoutMs = 15000,
 ): EmulatorsChild {
   const child = fork(path.join(__dirname, "emulators-process.js"), [], {
     serialization: "advanced",
@@ -44,8 +45,12 @@ export function startEmulatorsProcess(
               });
             });
             child.send({ type: "close" } satisfies ToEmulators);
+            // A hung close must not hang the host's shutdown: the stores are crash-safe, so
+            // after the grace period the process is killed.
+            const timer = setTimeout(() => child.kill("SIGKILL"), closeTimeoutMs);
             const error = await Promise.race([closed, exit.then(() => undefined)]);
             await exit;
+            clearTimeout(timer);
             if (error) throw new Error(`Closing the emulators: ${error}`);
           },
         });

@@ -360,9 +360,11 @@ export class Host {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       const errors: unknown[] = [];
+      const t0 = performance.now();
       const step = async (what: string, fn: () => Promise<void> | undefined) => {
         try {
           await fn();
+          this.log("debug", `stopped ${what} after ${Math.round(performance.now() - t0)} ms`);
         } catch (err) {
           errors.push(err);
           this.log("warn", `Stopping ${what}: ${(err as Error).message}`);

@@ -235,6 +235,7 @@ export class ServiceBusTriggers {
   readonly #subscriptions: { close(): Promise<void> }[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #stopped = false;
+  readonly #abort = new AbortController();
 
   constructor(options: ServiceBusTriggerOptions) {
     this.#options = options;
@@ -323,16 +324,20 @@ export class ServiceBusTriggers {
     };
   }
 
+  #sessionOptions() {
+    return { ...this.#receiverOptions(), abortSignal: this.#abort.signal };
+  }
+
   async #sessionLoop(client: ServiceBusClient, reg: ServiceBusRegistration): Promise<void> {
     while (!this.#stopped) {
       let receiver: ServiceBusSessionReceiver;
       try {
         receiver = reg.queueName
-          ? await client.acceptNextSession(reg.queueName, this.#receiverOptions())
+          ? await client.acceptNextSession(reg.queueName, this.#sessionOptions())
           : await client.acceptNextSession(
               reg.topicName!,
               reg.subscriptionName!,
-              this.#receiverOptions(),
+              this.#sessionOptions(),
             );
       } catch (err) {
         if (this.#stopped) return;
@@ -353,6 +358,7 @@ export class ServiceBusTriggers {
         while (!this.#stopped) {
           const messages = await receiver.receiveMessages(1, {
             maxWaitTimeInMs: this.#settings.sessionIdleTimeoutMs,
+            abortSignal: this.#abort.signal,
           });
           if (messages.length === 0) break;
           for (const msg of messages) await this.#process(reg, receiver, msg);
@@ -435,11 +441,22 @@ export class ServiceBusTriggers {
   /** Stops receiving, waits for running invocations (up to the timeout) and closes the clients. */
   async stop(timeoutMs = 10000): Promise<void> {
     this.#stopped = true;
-    // Stop taking messages, let running invocations settle theirs, then close the links.
-    await Promise.allSettled(this.#subscriptions.map((s) => s.close()));
-    const drained = Promise.allSettled([...this.#inFlight, ...this.#loops]);
-    await Promise.race([drained, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    await Promise.allSettled(this.#receivers.map((r) => r.close()));
-    await Promise.allSettled([...this.#clients.values()].map((c) => c.close()));
+    // Stop taking messages (waiting session accepts are aborted), let running invocations
+    // settle their messages, then close the links.
+    this.#abort.abort();
+    // The SDK's close can wait forever on a link that is still opening (a stop right after
+    // start): every phase is bounded. Unsettled messages are redelivered after their lock.
+    await bounded(Promise.allSettled(this.#subscriptions.map((s) => s.close())), 3000);
+    // Session loops are not awaited: a pending accept ends when its client closes.
+    await bounded(Promise.allSettled([...this.#inFlight]), timeoutMs);
+    await bounded(Promise.allSettled(this.#receivers.map((r) => r.close())), 3000);
+    await bounded(Promise.allSettled([...this.#clients.values()].map((c) => c.close())), 3000);
   }
+}
+
+function bounded(p: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]).finally(
+    () => clearTimeout(timer),
+  );
 }

@@ -1,0 +1,99 @@
+/**
+ * Start-up time of the local host (`npm start` minus the TypeScript build): from spawning
+ * `node dist/local-host/src/cli.js` to its "Host ready" line, i.e. HTTP served, functions
+ * listed, emulators up, durable engine recovered, Service Bus receivers started. Runs the shell's
+ * fixture app and, when built, the project's own app; each on a fresh DATA_DIR and again on the
+ * same (persisted) DATA_DIR. Emulators on free ports so it runs beside another host.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const root = path.resolve(__dirname, "..", "..");
+const cli = path.join(root, "dist", "local-host", "src", "cli.js");
+
+async function startOnce(appDir: string, dataDir: string, extra: string[]): Promise<number> {
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [cli, "--app", appDir, "--data-dir", dataDir, "--port", "0", "--free-ports", ...extra],
+    { stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let out = "";
+  const exited = new Promise((r) => child.once("exit", r));
+  const ready = new Promise<number>((resolve, reject) => {
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("Host ready:")) resolve(performance.now() - started);
+    });
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.once("exit", (code) => reject(new Error(`host exited (${code}) before ready:\n${out}`)));
+  });
+  try {
+    return await ready;
+  } finally {
+    const stopAt = performance.now();
+    child.kill("SIGTERM");
+    await exited;
+    if (process.env.BENCH_VERBOSE === "true") {
+      console.log(`  (stopped in ${Math.round(performance.now() - stopAt)} ms)`);
+      fs.writeFileSync(path.join(os.tmpdir(), "bench-startup-last.log"), out);
+    }
+  }
+}
+
+const pct = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+async function measure(name: string, appDir: string, extra: string[], runs: number): Promise<void> {
+  const fresh: number[] = [];
+  const again: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-startup-"));
+    try {
+      fresh.push(await startOnce(appDir, dataDir, extra));
+      again.push(await startOnce(appDir, dataDir, extra));
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  for (const [label, values] of [
+    ["fresh DATA_DIR", fresh],
+    ["existing DATA_DIR", again],
+  ] as const) {
+    const s = [...values].sort((a, b) => a - b);
+    console.log(
+      `startup ${name}, ${label}: p50 ${Math.round(pct(s, 50))} ms, min ${Math.round(s[0])} ms, max ${Math.round(s[s.length - 1])} ms (n=${s.length}, load avg ${os.loadavg()[0].toFixed(1)})`,
+    );
+  }
+}
+
+export async function run(): Promise<void> {
+  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: npm run build first`);
+  const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
+  const fixture = path.join(root, "local-host", "test", "fixtures", "http-app");
+  await measure(
+    "fixture app",
+    fixture,
+    [
+      "--servicebus-config",
+      path.join(fixture, "servicebus-config.json"),
+      "--cosmos-config",
+      path.join(fixture, "cosmos.json"),
+    ],
+    runs,
+  );
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+    main: string;
+  };
+  if (fs.existsSync(path.join(root, pkg.main))) await measure("order app", root, [], runs);
+  else console.log(`startup order app: skipped (${pkg.main} not built)`);
+}
+
+if (require.main === module) {
+  run().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

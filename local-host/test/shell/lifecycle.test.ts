@@ -1,0 +1,83 @@
+// Process lifecycle: graceful SIGTERM (drain, then every process exits), SIGKILL of every
+// process, and a restart on the same DATA_DIR that finds its state again.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ensureBuilt, startHost, type StartedHost } from "../support/host";
+
+const appDir = path.join(__dirname, "..", "fixtures", "http-app");
+const args = [
+  "--servicebus-config",
+  path.join(appDir, "servicebus-config.json"),
+  "--cosmos-config",
+  path.join(appDir, "cosmos.json"),
+];
+let host: StartedHost | undefined;
+
+beforeAll(() => ensureBuilt(), 120000);
+afterEach(async () => {
+  await host?.kill();
+  host = undefined;
+});
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+it("stops gracefully on SIGTERM: in-flight requests finish, then every process exits", async () => {
+  host = await startHost({ appDir, args });
+  const pids = host.pids();
+  // Host, worker and the emulators process.
+  expect(pids.length).toBeGreaterThanOrEqual(3);
+  const endpoints = host.endpoints as { pids: { host: number; worker: number; emulators: number } };
+  expect(pids).toEqual(expect.arrayContaining(Object.values(endpoints.pids)));
+  const slow = fetch(`${host.baseUrl}/api/slow?ms=800`);
+  await new Promise((r) => setTimeout(r, 200));
+  const exitCode = new Promise<number | null>((resolve) => host!.process.once("exit", resolve));
+  await host.stop();
+  const res = await slow;
+  expect(res.status).toBe(200);
+  expect(await res.text()).toBe("slow done");
+  expect(await exitCode).toBe(0);
+  expect(host.logs()).toContain("SIGTERM received: stopping gracefully.");
+  expect(pids.filter(alive)).toEqual([]);
+  fs.rmSync(host.dataDir, { recursive: true, force: true });
+});
+
+it("kill() SIGKILLs every process; a restart on the same DATA_DIR finds the durable state", async () => {
+  host = await startHost({ appDir, args });
+  const dataDir = host.dataDir;
+  const started = await fetch(`${host.baseUrl}/api/hello/carol`, { method: "POST" });
+  expect(started.status).toBe(202);
+  const { id } = (await started.json()) as { id: string };
+  const pids = host.pids();
+  await host.kill();
+  expect(pids.filter(alive)).toEqual([]);
+
+  host = await startHost({ appDir, dataDir, args });
+  let status: { runtimeStatus?: string; output?: unknown } = {};
+  for (let i = 0; i < 100 && status.runtimeStatus !== "Completed"; i++) {
+    const res = await fetch(`${host.baseUrl}/runtime/webhooks/durabletask/instances/${id}`);
+    expect([200, 202]).toContain(res.status);
+    status = (await res.json()) as typeof status;
+    if (status.runtimeStatus !== "Completed") await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(status).toMatchObject({ runtimeStatus: "Completed", output: ["Hello carol"] });
+  await host.stop();
+  host = undefined;
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+it("refuses to start with a clear error when the app cannot be loaded", async () => {
+  const broken = fs.mkdtempSync(path.join(os.tmpdir(), "broken-app-"));
+  fs.writeFileSync(path.join(broken, "package.json"), JSON.stringify({ main: "missing.js" }));
+  await expect(startHost({ appDir: broken, args: ["--external-emulators"] })).rejects.toThrow(
+    /does not exist: build it/,
+  );
+  fs.rmSync(broken, { recursive: true, force: true });
+});
