@@ -203,7 +203,9 @@ export class AmqpFrontEnd {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
+    // server.close() resolves only once every connection has ended, so the client sockets must
+    // be destroyed first: otherwise close() hangs for as long as any client stays connected.
+    const closed = Promise.all(
       this.servers.map(
         (s) =>
           new Promise<void>((resolve) => {
@@ -212,6 +214,7 @@ export class AmqpFrontEnd {
       ),
     );
     for (const s of this.sockets) s.destroy();
+    await closed;
   }
 
   // ---- attach -------------------------------------------------------------------------------
