@@ -1,12 +1,13 @@
 // Sends notification messages to the `notifications` queue. messageId = notificationId, so the
 // queue's duplicate detection (and the notifier's idempotent record) absorb a re-send after an
 // activity retry.
-import type { ServiceBusClient, ServiceBusSender } from "@azure/service-bus";
+import type { ServiceBusClient, ServiceBusReceiver, ServiceBusSender } from "@azure/service-bus";
 import type { NotificationMessage, NotificationQueue } from "../ports";
 import { QUEUES } from "./client";
 
 export class ServiceBusNotificationQueue implements NotificationQueue {
   #sender: ServiceBusSender | undefined;
+  #prober: ServiceBusReceiver | undefined;
 
   constructor(private readonly client: () => ServiceBusClient) {}
 
@@ -26,8 +27,14 @@ export class ServiceBusNotificationQueue implements NotificationQueue {
     });
   }
 
-  /** Opens the sender link (and its auth handshake) without sending anything. */
+  /**
+   * Health probe: a peek is a request/response on the queue's management link, so it needs a
+   * live broker. (createMessageBatch on an open sender answers from the cached link and reported
+   * "up" for a broker that had just died.) Peek locks nothing and consumes nothing.
+   */
   async check(): Promise<void> {
-    await this.sender.createMessageBatch();
+    this.#prober ??= this.client().createReceiver(QUEUES.notifications);
+    // Abort rather than let the SDK's retries run on behind the health endpoint's 5 s deadline.
+    await this.#prober.peekMessages(1, { abortSignal: AbortSignal.timeout(4500) });
   }
 }
