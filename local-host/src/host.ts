@@ -133,6 +133,8 @@ export class Host {
   }
 
   async #start(): Promise<void> {
+    const t0 = performance.now();
+    const since = () => `${Math.round(performance.now() - t0)} ms`;
     const o = this.options;
     const print = o.print ?? ((s: string) => process.stdout.write(s + "\n"));
     const appDir = path.resolve(o.appDir);
@@ -226,9 +228,7 @@ export class Host {
     // Meanwhile this process loads the Service Bus SDK (only needed for Service Bus triggers).
     const { ServiceBusTriggers } =
       lazy<typeof import("./servicebus/trigger")>("./servicebus/trigger");
-    const t0 = performance.now();
-    const since = () => `${Math.round(performance.now() - t0)} ms`;
-    this.log("debug", `Service Bus SDK loaded`);
+    this.log("debug", `Service Bus SDK loaded after ${since()}`);
     const env = await fullEnv;
     this.log("debug", `emulators ready after ${since()}`);
     this.functions = await loaded;
