@@ -7,6 +7,7 @@ import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
 import { run as orders } from "./orders";
 import { run as servicebus } from "./servicebus";
+import { run as startup } from "./startup";
 
 // Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
 const benchmarks: Record<string, () => Promise<void>> = {
@@ -15,6 +16,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "durable-engine": durableEngine,
   servicebus,
   orders,
+  startup,
 };
 
 async function main(): Promise<void> {

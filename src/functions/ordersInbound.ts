@@ -36,8 +36,11 @@ function metadata(context: InvocationContext) {
   const meta = context.triggerMetadata ?? {};
   const text = (v: unknown) => (typeof v === "string" && v ? v : undefined);
   const enqueued = meta.enqueuedTimeUtc;
+  // The programming model JSON-parses string metadata, so a messageId like "123" arrives as a
+  // number: keep it, or a redelivery would not find its order.
+  const messageId = typeof meta.messageId === "number" ? String(meta.messageId) : meta.messageId;
   return {
-    messageId: text(meta.messageId),
+    messageId: text(messageId),
     enqueuedTime: enqueued instanceof Date ? enqueued.toISOString() : text(enqueued),
     deliveryCount: typeof meta.deliveryCount === "number" ? meta.deliveryCount : undefined,
   };

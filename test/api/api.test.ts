@@ -565,6 +565,14 @@ describe("orders-inbound", () => {
     expect(fakes.rejected.records).toEqual([]);
   });
 
+  it("a numeric-looking messageId (parsed to a number by the library) still dedupes", async () => {
+    await invokeServiceBus("ordersInbound", orderBody(), { messageId: "12345" });
+    await invokeServiceBus("ordersInbound", orderBody(), { messageId: "12345", deliveryCount: 2 });
+    expect(fakes.orders.size).toBe(1);
+    expect(await fakes.orders.get(deriveOrderId("servicebus", "12345"))).toBeDefined();
+    expect(durable.starts).toHaveLength(1);
+  });
+
   it("records an invalid message in rejected-messages (card masked) and completes", async () => {
     const bad = orderBody({ items: [{ sku: "S", name: "N", quantity: 0, unitPrice: 5 }] });
     await expect(
