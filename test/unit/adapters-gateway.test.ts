@@ -114,6 +114,16 @@ describe("SimulatedGateway", () => {
     await expect(gateway.charge(other)).rejects.toThrow(TransientGatewayError);
   });
 
+  it("fails every charge for 4000000000000341 transiently and writes nothing", async () => {
+    const { gateway, ledger } = setup();
+    const ref = await gateway.tokenize("4000000000000341");
+    const req = { idempotencyKey: ORDER, token: ref.token, amount: 100, currency: "EUR" };
+    for (let attempt = 0; attempt < 6; attempt++) {
+      await expect(gateway.charge(req)).rejects.toThrow(TransientGatewayError);
+    }
+    expect(await ledger.list(ORDER)).toEqual([]);
+  });
+
   it("captures normal charges, refuses capture for 4000000000000259, and refunds idempotently", async () => {
     const { gateway, ledger, charge } = setup();
     const ok = await charge("4242424242424242", "order-ok");

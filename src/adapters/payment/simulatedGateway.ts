@@ -2,6 +2,8 @@
 //   4242424242424242 approves            4000000000000002 declines (card_declined)
 //   4000000000009995 insufficient_funds  4000000000000119 fails transiently twice per order, then approves
 //   4000000000000259 charge approves but capture fails for good (exercises the refund)
+//   4000000000000341 the gateway is unavailable for this card: every charge fails transiently
+//                    (exercises retries exhausted → PaymentFailed)
 // Any other Luhn-valid card approves. The token carries the scenario (`tok_sim_<scenario>_<hex>`),
 // so the card number is dropped at tokenisation and never stored. Charges, declines and refunds
 // are written to the payments ledger under deterministic ids (`charge:<orderId>` ...), which makes
@@ -20,6 +22,7 @@ export const SCENARIOS = [
   "insufficient-funds",
   "transient",
   "capture-fails",
+  "unavailable",
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -29,6 +32,7 @@ export const MAGIC_CARDS: Record<string, Scenario> = {
   "4000000000009995": "insufficient-funds",
   "4000000000000119": "transient",
   "4000000000000259": "capture-fails",
+  "4000000000000341": "unavailable",
 };
 
 /** How many attempts per order fail transiently for the `transient` card. */
@@ -100,6 +104,9 @@ export class SimulatedGateway implements PaymentGateway {
     }
     if (scenario === "decline") return this.#decline(orderId, req, "card_declined");
     if (scenario === "insufficient-funds") return this.#decline(orderId, req, "insufficient_funds");
+    if (scenario === "unavailable") {
+      throw new TransientGatewayError("Gateway unavailable (simulated)");
+    }
     if (scenario === "transient") {
       const attempt = (this.#attempts.get(orderId) ?? 0) + 1;
       this.#attempts.set(orderId, attempt);

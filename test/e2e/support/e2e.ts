@@ -18,6 +18,7 @@ export const CARDS = {
   insufficientFunds: "4000000000009995",
   transient: "4000000000000119",
   captureFails: "4000000000000259",
+  unavailable: "4000000000000341",
   mastercard: "5555555555554444",
   amex: "378282246310005",
 } as const;
