@@ -6,27 +6,18 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import { getServices } from "../adapters/services";
-import { guard, orderIdParam, orderNotFound } from "../http/guard";
-import { json } from "../http/responses";
+import { listForOrder } from "../http/guard";
 
 export async function listOrderNotifications(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const orderId = orderIdParam(request);
-  return guard(
+  return listForOrder(
+    request,
     context,
-    { route: "GET /orders/{id}/notifications", orderId, instanceId: orderId },
-    async () => {
-      if (!orderId) return orderNotFound(undefined);
-      const services = getServices();
-      if (!(await services.orders.get(orderId))) return orderNotFound(orderId);
-      const items = await services.notifications.list(orderId);
-      items.sort(
-        (a, b) => a.deliveredAt.localeCompare(b.deliveredAt) || a.channel.localeCompare(b.channel),
-      );
-      return json(200, { orderId, items });
-    },
+    "GET /orders/{id}/notifications",
+    (orderId) => getServices().notifications.list(orderId),
+    (a, b) => a.deliveredAt.localeCompare(b.deliveredAt) || a.channel.localeCompare(b.channel),
   );
 }
 

@@ -7,25 +7,18 @@ import {
   type InvocationContext,
 } from "@azure/functions";
 import { getServices } from "../adapters/services";
-import { guard, orderIdParam, orderNotFound } from "../http/guard";
-import { json } from "../http/responses";
+import { listForOrder } from "../http/guard";
 
 export async function listOrderPayments(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const orderId = orderIdParam(request);
-  return guard(
+  return listForOrder(
+    request,
     context,
-    { route: "GET /orders/{id}/payments", orderId, instanceId: orderId },
-    async () => {
-      if (!orderId) return orderNotFound(undefined);
-      const services = getServices();
-      if (!(await services.orders.get(orderId))) return orderNotFound(orderId);
-      const items = await services.payments.list(orderId);
-      items.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-      return json(200, { orderId, items });
-    },
+    "GET /orders/{id}/payments",
+    (orderId) => getServices().payments.list(orderId),
+    (a, b) => a.createdAt.localeCompare(b.createdAt),
   );
 }
 

@@ -1,9 +1,11 @@
 // The last line of every HTTP handler: an unexpected error becomes a logged 500 problem response
 // (safe to retry: every write the API makes is idempotent) instead of the host's empty 500.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { getServices } from "../adapters/services";
 import { isUuid } from "../domain/validation";
 import { logError, logInfo, type LogFields } from "../observability/log";
 import { problems } from "./problem";
+import { json } from "./responses";
 
 export async function guard(
   context: InvocationContext,
@@ -30,3 +32,23 @@ export const orderNotFound = (orderId: string | undefined) =>
   problems.notFound(
     orderId ? `Order ${orderId} does not exist.` : "No order has this id (order ids are UUIDs).",
   );
+
+/**
+ * GET of a list that belongs to one order (its payments, its deliveries): 404 unless the order
+ * exists, else `{ orderId, items }` with the items in the order `compare` gives.
+ */
+export async function listForOrder<T>(
+  request: HttpRequest,
+  context: InvocationContext,
+  route: string,
+  load: (orderId: string) => Promise<T[]>,
+  compare: (a: T, b: T) => number,
+): Promise<HttpResponseInit> {
+  const orderId = orderIdParam(request);
+  return guard(context, { route, orderId, instanceId: orderId }, async () => {
+    if (!orderId) return orderNotFound(undefined);
+    if (!(await getServices().orders.get(orderId))) return orderNotFound(orderId);
+    const items = await load(orderId);
+    return json(200, { orderId, items: items.sort(compare) });
+  });
+}
