@@ -234,6 +234,8 @@ export class ServiceBusTriggers {
   readonly #loops: Promise<void>[] = [];
   readonly #subscriptions: { close(): Promise<void> }[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  /** Per receiver: the tail of its settlement chain (see #settle). */
+  readonly #settling = new WeakMap<object, Promise<void>>();
   #stopped = false;
   readonly #abort = new AbortController();
 
@@ -427,8 +429,9 @@ export class ServiceBusTriggers {
       );
     }
     try {
-      if (ok) await receiver.completeMessage(msg);
-      else await receiver.abandonMessage(msg);
+      await this.#settle(receiver, () =>
+        ok ? receiver.completeMessage(msg) : receiver.abandonMessage(msg),
+      );
     } catch (err) {
       // A lost lock means the broker redelivers the message: at-least-once, as with the extension.
       log(
@@ -436,6 +439,23 @@ export class ServiceBusTriggers {
         `Could not ${ok ? "complete" : "abandon"} message ${String(msg.messageId)} for '${fn.name}': ${(err as Error).message}`,
       );
     }
+  }
+
+  /**
+   * Settles one message at a time per receiver. rhea 3.0.5 coalesces dispositions written in the
+   * same tick for adjacent delivery ids into one range and, when the range so far holds a single
+   * delivery, does not compare outcomes (`write_dispositions`: `first !== last && ...`): a
+   * complete and an abandon issued together both reach the broker as `accepted`, and the
+   * abandoned message is lost. Waiting for each settlement before issuing the next avoids it.
+   */
+  #settle(receiver: object, settle: () => Promise<void>): Promise<void> {
+    const previous = this.#settling.get(receiver) ?? Promise.resolve();
+    const next = previous.then(settle, settle);
+    this.#settling.set(
+      receiver,
+      next.catch(() => undefined),
+    );
+    return next;
   }
 
   /** Stops receiving, waits for running invocations (up to the timeout) and closes the clients. */
