@@ -5,7 +5,6 @@
 import { spawnSync } from "node:child_process";
 import {
   cpSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -197,25 +196,17 @@ describe("stage-package.mjs on a fixture", () => {
   });
 });
 
-// The app's entry source (src/index.ts for main = dist/src/index.js). Tests that need the entry are
-// registered once it exists (another part of the project writes it).
-const entrySource = join(REPO, pkg.main.replace(/^dist\//, "").replace(/\.js$/, ".ts"));
-const whenEntry = existsSync(entrySource) ? it : () => undefined;
-
 describe("what this repository would ship", () => {
   const outputs = buildOutputs();
 
-  whenEntry("package.json main is a build output of tsconfig.build.json", () => {
+  it("package.json main is a build output of tsconfig.build.json", () => {
     expect(outputs).toContain(pkg.main);
   });
 
-  whenEntry("stages the app entry and the app's compiled files, and no dev-only tree", () => {
+  it("stages the app entry and the app's compiled files, and no dev-only tree", () => {
     const root = tempDir();
     for (const f of ["package.json", "package-lock.json"]) cpSync(join(REPO, f), join(root, f));
-    // host.json belongs to the app; until it exists use the minimal valid one.
-    if (existsSync(join(REPO, "host.json")))
-      cpSync(join(REPO, "host.json"), join(root, "host.json"));
-    else write(root, "host.json", '{ "version": "2.0" }');
+    cpSync(join(REPO, "host.json"), join(root, "host.json"));
     for (const o of outputs) write(root, o, "x");
     for (const f of ["local.settings.json", "infra/main.bicep", "test/infra/x.test.ts"])
       write(root, f);
@@ -309,10 +300,8 @@ describe("dependencies that ship", () => {
 
 describe(".funcignore (used by Core Tools `func azure functionapp publish`, not by azd here)", () => {
   const funcignore = join(REPO, ".funcignore");
-  // Registered once the app's .funcignore exists (another part of the project writes it).
-  const whenPresent = existsSync(funcignore) && existsSync(entrySource) ? it : () => undefined;
 
-  whenPresent("excludes the dev-only trees and keeps the app entry", () => {
+  it("excludes the dev-only trees and keeps the app entry", () => {
     const ig = ignore().add(readFileSync(funcignore, "utf8"));
     const git = spawnSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
       cwd: REPO,
