@@ -32,6 +32,7 @@ import {
   type Op,
   type OrchestratorResult,
   type RuntimeStatus,
+  historyEvent,
 } from "./types";
 import { BadRequestError, StartConflictError } from "./errors";
 import { handleManagementRequest } from "./http";
@@ -400,44 +401,40 @@ export class DurableEngine {
   }
 
   raiseEvent(instanceId: string, name: string, data: string): Promise<void> {
-    return this.sendToInstance(instanceId, {
-      EventType: EventType.EventRaised,
-      EventId: -1,
-      IsPlayed: false,
-      Timestamp: nowIso(),
-      Name: name,
-      Input: data,
-    });
+    return this.sendToInstance(
+      instanceId,
+      historyEvent(EventType.EventRaised, nowIso(), {
+        Name: name,
+        Input: data,
+      }),
+    );
   }
 
   terminate(instanceId: string, reason: string | null): Promise<void> {
-    return this.sendToInstance(instanceId, {
-      EventType: EventType.ExecutionTerminated,
-      EventId: -1,
-      IsPlayed: false,
-      Timestamp: nowIso(),
-      Input: jsonText(reason),
-    });
+    return this.sendToInstance(
+      instanceId,
+      historyEvent(EventType.ExecutionTerminated, nowIso(), {
+        Input: jsonText(reason),
+      }),
+    );
   }
 
   suspend(instanceId: string, reason: string | null): Promise<void> {
-    return this.sendToInstance(instanceId, {
-      EventType: EventType.ExecutionSuspended,
-      EventId: -1,
-      IsPlayed: false,
-      Timestamp: nowIso(),
-      Reason: reason,
-    });
+    return this.sendToInstance(
+      instanceId,
+      historyEvent(EventType.ExecutionSuspended, nowIso(), {
+        Reason: reason,
+      }),
+    );
   }
 
   resume(instanceId: string, reason: string | null): Promise<void> {
-    return this.sendToInstance(instanceId, {
-      EventType: EventType.ExecutionResumed,
-      EventId: -1,
-      IsPlayed: false,
-      Timestamp: nowIso(),
-      Reason: reason,
-    });
+    return this.sendToInstance(
+      instanceId,
+      historyEvent(EventType.ExecutionResumed, nowIso(), {
+        Reason: reason,
+      }),
+    );
   }
 
   /** Restarts a terminal or running instance with its original input. */
@@ -699,14 +696,14 @@ export class DurableEngine {
         () => {
           if (due > Date.now()) return schedule(); // long timers are re-armed in steps
           this.#timers.delete(key);
-          this.#pushVolatile(instanceId, executionId, {
-            EventType: EventType.TimerFired,
-            EventId: -1,
-            IsPlayed: false,
-            Timestamp: nowIso(),
-            TimerId: id,
-            FireAt: fireAt,
-          });
+          this.#pushVolatile(
+            instanceId,
+            executionId,
+            historyEvent(EventType.TimerFired, nowIso(), {
+              TimerId: id,
+              FireAt: fireAt,
+            }),
+          );
         },
         Math.min(delay, MAX_TIMEOUT),
       );
@@ -759,12 +756,7 @@ export class DurableEngine {
     const volatile = (this.#volatile.get(id) ?? []).filter((m) => m.executionId === executionId);
     this.#volatile.delete(id);
     const time = nowIso();
-    const started: HistoryEvent = {
-      EventType: EventType.OrchestratorStarted,
-      EventId: -1,
-      IsPlayed: false,
-      Timestamp: time,
-    };
+    const started: HistoryEvent = historyEvent(EventType.OrchestratorStarted, time, {});
     const consumed = durable.map((m) => m.seq);
     const incoming = [...durable.map((m) => m.event), ...volatile.map((m) => m.event)];
 
@@ -935,13 +927,9 @@ export class DurableEngine {
         append: [
           ...newEvents,
           ...sim.newEvents,
-          {
-            EventType: EventType.ContinueAsNew,
-            EventId: -1,
-            IsPlayed: false,
-            Timestamp: time,
+          historyEvent(EventType.ContinueAsNew, time, {
             Result: next.input,
-          },
+          }),
         ],
         status: "ContinuedAsNew",
         customStatus,
@@ -980,12 +968,7 @@ export class DurableEngine {
       append: [
         ...newEvents,
         ...sim.newEvents,
-        {
-          EventType: EventType.OrchestratorCompleted,
-          EventId: -1,
-          IsPlayed: false,
-          Timestamp: time,
-        },
+        historyEvent(EventType.OrchestratorCompleted, time, {}),
       ],
       status: "Running",
       customStatus,
@@ -1045,17 +1028,17 @@ export class DurableEngine {
           break;
         case "failAttempt":
           afterCommit.push(() =>
-            this.#pushVolatile(instanceId, executionId, {
-              EventType: d.subOrchestration
-                ? EventType.SubOrchestrationInstanceFailed
-                : EventType.TaskFailed,
-              EventId: -1,
-              IsPlayed: false,
-              Timestamp: nowIso(),
-              TaskScheduledId: d.id,
-              Reason: d.reason,
-              Details: d.details,
-            }),
+            this.#pushVolatile(
+              instanceId,
+              executionId,
+              historyEvent(
+                d.subOrchestration
+                  ? EventType.SubOrchestrationInstanceFailed
+                  : EventType.TaskFailed,
+                nowIso(),
+                { TaskScheduledId: d.id, Reason: d.reason, Details: d.details },
+              ),
+            ),
           );
           break;
         case "subOrchestration": {
@@ -1071,15 +1054,11 @@ export class DurableEngine {
               instanceId,
               executionId,
               seq: this.state.nextSeq(),
-              event: {
-                EventType: EventType.SubOrchestrationInstanceFailed,
-                EventId: -1,
-                IsPlayed: false,
-                Timestamp: time,
+              event: historyEvent(EventType.SubOrchestrationInstanceFailed, time, {
                 TaskScheduledId: d.id,
                 Reason: `An orchestration with instance ID '${d.instanceId}' already exists and is not in a terminal state.`,
                 Details: "",
-              },
+              }),
             });
           } else {
             if (existing) afterCommit.push(() => this.#cancelTimersOf(d.instanceId));
@@ -1162,14 +1141,10 @@ export class DurableEngine {
     afterCommit: (() => void)[] = [],
   ): Promise<void> {
     const deliveries = [...(o.deliveries ?? [])];
-    const completed: HistoryEvent = {
-      EventType: EventType.ExecutionCompleted,
-      EventId: -1,
-      IsPlayed: false,
-      Timestamp: o.time,
+    const completed: HistoryEvent = historyEvent(EventType.ExecutionCompleted, o.time, {
       OrchestrationStatus: o.status,
       Result: o.output,
-    };
+    });
     if (o.failure) {
       completed.FailureDetails = {
         ErrorType: "OrchestrationFailure",
@@ -1186,25 +1161,17 @@ export class DurableEngine {
         executionId: p.executionId,
         seq: this.state.nextSeq(),
         event: success
-          ? {
-              EventType: EventType.SubOrchestrationInstanceCompleted,
-              EventId: -1,
-              IsPlayed: false,
-              Timestamp: o.time,
+          ? historyEvent(EventType.SubOrchestrationInstanceCompleted, o.time, {
               TaskScheduledId: p.taskScheduledId,
               Result: o.output,
-            }
-          : {
-              EventType: EventType.SubOrchestrationInstanceFailed,
-              EventId: -1,
-              IsPlayed: false,
-              Timestamp: o.time,
+            })
+          : historyEvent(EventType.SubOrchestrationInstanceFailed, o.time, {
               TaskScheduledId: p.taskScheduledId,
               Reason:
                 o.failure?.message ??
                 `Sub-orchestration '${inst.instanceId}' ended with status ${o.status}: ${o.output}`,
               Details: o.failure?.details ?? "",
-            },
+            }),
       });
     }
     this.#cancelTimersOf(inst.instanceId);
@@ -1237,14 +1204,10 @@ export class DurableEngine {
     let event: HistoryEvent;
     try {
       const value = item.http ? await this.#runHttp(item.http) : await this.#invokeActivity(item);
-      event = {
-        EventType: EventType.TaskCompleted,
-        EventId: -1,
-        IsPlayed: false,
-        Timestamp: nowIso(),
+      event = historyEvent(EventType.TaskCompleted, nowIso(), {
         TaskScheduledId: item.id,
         Result: jsonText(value),
-      };
+      });
     } catch (err) {
       if (!(err instanceof FunctionInvocationError) && !item.http) {
         // Infrastructure failure (worker exited): run the activity again (at-least-once).
@@ -1270,15 +1233,11 @@ export class DurableEngine {
     const message = err instanceof Error ? err.message : String(err);
     const details =
       err instanceof FunctionInvocationError ? (err.details ?? "") : ((err as Error)?.stack ?? "");
-    const event: HistoryEvent = {
-      EventType: EventType.TaskFailed,
-      EventId: -1,
-      IsPlayed: false,
-      Timestamp: nowIso(),
+    const event: HistoryEvent = historyEvent(EventType.TaskFailed, nowIso(), {
       TaskScheduledId: item.id,
       Reason: `Activity function '${item.name}' failed: ${message}`,
       Details: details,
-    };
+    });
     // With an exception-properties provider registered, the SDK sends failure details as JSON.
     try {
       const parsed = JSON.parse(message) as Record<string, unknown>;
@@ -1357,14 +1316,10 @@ export class DurableEngine {
         instanceId: req.parent,
         executionId: req.parentExecution,
         seq: this.state.nextSeq(),
-        event: {
-          EventType: EventType.EventRaised,
-          EventId: -1,
-          IsPlayed: false,
-          Timestamp: time,
+        event: historyEvent(EventType.EventRaised, time, {
           Name: req.id,
           Input: JSON.stringify(error ? { result, exceptionType: "Error" } : { result }),
-        },
+        }),
       });
     };
     if (!fn || fn.kind !== "entity") {

@@ -9,6 +9,7 @@ import {
   type HistoryEvent,
   type InstanceRecord,
   type Op,
+  historyEvent,
 } from "./types";
 
 export interface Snapshot {
@@ -27,11 +28,7 @@ export function executionStartedEvent(c: {
   parent?: { instanceId: string; executionId: string; taskScheduledId: number } | undefined;
   time: string;
 }): HistoryEvent {
-  return {
-    EventType: EventType.ExecutionStarted,
-    EventId: -1,
-    IsPlayed: false,
-    Timestamp: c.time,
+  return historyEvent(EventType.ExecutionStarted, c.time, {
     Name: c.name,
     Version: c.version,
     Input: c.input,
@@ -46,7 +43,7 @@ export function executionStartedEvent(c: {
         }
       : null,
     Tags: null,
-  };
+  });
 }
 
 export function parseEntityId(id: string): { name: string; key: string } {
@@ -149,13 +146,9 @@ export class EngineState {
         inst.lastUpdatedTime = op.time;
         inst.inbox.push({
           seq: op.seq,
-          event: {
-            EventType: EventType.GenericEvent,
-            EventId: -1,
-            IsPlayed: false,
-            Timestamp: op.time,
+          event: historyEvent(EventType.GenericEvent, op.time, {
             Data: "rewind",
-          },
+          }),
         });
         break;
       }

@@ -38,6 +38,15 @@ export interface HistoryEvent {
   [field: string]: unknown;
 }
 
+/** A history event with the base fields (EventId -1: not a scheduling event, not yet played). */
+export function historyEvent(
+  type: EventTypeValue,
+  timestamp: string,
+  fields: Record<string, unknown> = {},
+): HistoryEvent {
+  return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: timestamp, ...fields };
+}
+
 export type RuntimeStatus =
   | "Pending"
   | "Running"
