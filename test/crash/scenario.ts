@@ -153,10 +153,11 @@ export class Client {
   }
 
   /**
-   * Approves the order once it awaits approval (409 until its workflow reaches that stage).
+   * Approves the order once it awaits approval (409 until its workflow reaches that stage; for an
+   * order sent through the queue also 404 until the host has taken the message in).
    * True when the approval got a 202; false when the order never awaited approval in time.
    */
-  async approve(orderId: string, stop?: () => boolean): Promise<boolean> {
+  async approve(orderId: string, via: Planned["via"], stop?: () => boolean): Promise<boolean> {
     const deadline = Date.now() + APPROVAL_TIMEOUT_SECONDS * 1000 - 500;
     while (Date.now() < deadline && !stop?.()) {
       const res = await fetch(`${this.api}/orders/${orderId}/approval`, {
@@ -167,7 +168,8 @@ export class Client {
       });
       await res.arrayBuffer();
       if (res.status === 202) return true;
-      if (res.status !== 409) throw new Error(`POST approval answered ${res.status}`);
+      const notYet = res.status === 409 || (res.status === 404 && via === "queue");
+      if (!notYet) throw new Error(`POST approval answered ${res.status}`);
       await sleep(50);
     }
     return false;
@@ -225,7 +227,7 @@ export async function submitAll(
           options.onAccepted?.();
           if (p.kind === "approved") {
             accepted.approvalAcknowledged = false;
-            accepted.approvalAcknowledged = await client.approve(orderId, options.stop);
+            accepted.approvalAcknowledged = await client.approve(orderId, p.via, options.stop);
           }
         }
       } catch (err) {
@@ -362,6 +364,7 @@ export async function crashRun(
 
   const accepted = [...state.accepted.values()];
   const pending = new Set(accepted.map((a) => a.orderId));
+  const viaQueue = new Set(accepted.filter((a) => a.planned.via === "queue").map((a) => a.orderId));
   let inProgressAfterRestart = -1;
   const deadline = Date.now() + 120000;
   const outcomes: Record<string, number> = {};
@@ -377,6 +380,8 @@ export async function crashRun(
             pending.delete(id);
             statuses.set(id, res.body);
           } else if (res.status === 202) inProgress++;
+          // A queued order exists once the host has taken its message in.
+          else if (res.status === 404 && viaQueue.has(id)) inProgress++;
           else throw new Error(`GET status of ${id} answered ${res.status}`);
         }),
       );
