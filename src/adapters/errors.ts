@@ -35,3 +35,53 @@ export class CaptureFailedError extends Error {
     this.name = "CaptureFailedError";
   }
 }
+
+// Socket-level failures: the dependency could not be reached (or dropped the connection).
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+// HTTP statuses a store answers when it is throttling or briefly unavailable (Cosmos: 408, 429,
+// 503; also the Durable management API behind the durable client).
+const BUSY_STATUSES = new Set([408, 429, 502, 503, 504]);
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Whether `err` says a dependency (Cosmos, Service Bus, the task hub) is unreachable or busy,
+ * as opposed to a bug; with the wait it suggests. Walks `cause` chains and AggregateErrors,
+ * since the SDKs wrap socket errors.
+ */
+export function dependencyUnavailable(err: unknown): { retryAfterSeconds: number } | undefined {
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [err];
+  while (pending.length > 0) {
+    const e = pending.shift();
+    if (!e || typeof e !== "object" || seen.has(e)) continue;
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    const status = [o.statusCode, o.status, o.code].find((v) => typeof v === "number");
+    if (typeof o.code === "string" && UNREACHABLE_CODES.has(o.code)) {
+      return { retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS };
+    }
+    if (typeof status === "number" && BUSY_STATUSES.has(status)) {
+      const ms = typeof o.retryAfterInMs === "number" ? o.retryAfterInMs : undefined;
+      const seconds =
+        ms !== undefined && ms > 0 ? Math.ceil(ms / 1000) : DEFAULT_RETRY_AFTER_SECONDS;
+      return { retryAfterSeconds: Math.min(seconds, 60) };
+    }
+    // @azure/service-bus marks what is worth retrying (ServiceBusy, timeouts, lost connection).
+    if (o.name === "ServiceBusError" && o.retryable === true) {
+      return { retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS };
+    }
+    pending.push(o.cause, o.innerError, ...(Array.isArray(o.errors) ? o.errors : []));
+  }
+  return undefined;
+}

@@ -1,6 +1,8 @@
-// The last line of every HTTP handler: an unexpected error becomes a logged 500 problem response
-// (safe to retry: every write the API makes is idempotent) instead of the host's empty 500.
+// The last line of every HTTP handler: an error becomes a logged problem response instead of the
+// host's empty 500. A dependency that is down or throttling is 503 with Retry-After (clients and
+// gateways back off); anything else is 500. Both are safe to retry: every write is idempotent.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import { dependencyUnavailable } from "../adapters/errors";
 import { getServices } from "../adapters/services";
 import { isUuid } from "../domain/validation";
 import { logError, logInfo, type LogFields } from "../observability/log";
@@ -17,6 +19,11 @@ export async function guard(
     logInfo(context, "http.response", { ...fields, status: response.status });
     return response;
   } catch (err) {
+    const unavailable = dependencyUnavailable(err);
+    if (unavailable) {
+      logError(context, "http.dependency_unavailable", err, fields);
+      return problems.unavailable(unavailable.retryAfterSeconds);
+    }
     logError(context, "http.unhandled", err, fields);
     return problems.internal();
   }

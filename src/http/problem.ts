@@ -70,8 +70,13 @@ export const problems = {
       "This Idempotency-Key was used for a different request body by the same customer. Use a new key for a new order.",
       { errors: [{ header: "Idempotency-Key", detail: "already used with a different body" }] },
     ),
-  unavailable: (detail: string) =>
-    problem("unavailable", 503, detail, { headers: { "Retry-After": "5" } }),
+  unavailable: (retryAfterSeconds: number) =>
+    problem(
+      "unavailable",
+      503,
+      `A service the API depends on is unavailable or busy. Nothing was changed unless an earlier attempt succeeded; it is safe to retry after ${retryAfterSeconds} s.`,
+      { headers: { "Retry-After": String(retryAfterSeconds) } },
+    ),
   internal: () =>
     problem("internal", 500, "The request could not be completed. It is safe to retry."),
 };

@@ -1,5 +1,7 @@
-import { HttpRequest, HttpResponse } from "@azure/functions";
+import { HttpRequest, HttpResponse, InvocationContext } from "@azure/functions";
+import { dependencyUnavailable } from "../../src/adapters/errors";
 import { isJsonContentType, MAX_BODY_BYTES, readJsonBody } from "../../src/http/body";
+import { guard } from "../../src/http/guard";
 import { problem, problems, PROBLEM_CONTENT_TYPE } from "../../src/http/problem";
 import { accepted, statusUrl } from "../../src/http/responses";
 
@@ -66,8 +68,76 @@ describe("problem+json", () => {
     const reused = await problemOf(problems.idempotencyKeyReused());
     expect(reused.status).toBe(422);
     expect(reused.body.errors).toEqual([{ header: "Idempotency-Key", detail: expect.any(String) }]);
-    const unavailable = new HttpResponse(problems.unavailable("Cosmos DB is down"));
-    expect(unavailable.headers.get("retry-after")).toBe("5");
+    const unavailable = new HttpResponse(problems.unavailable(7));
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.headers.get("retry-after")).toBe("7");
+  });
+});
+
+describe("guard: dependency down vs bug", () => {
+  const context = new InvocationContext({ functionName: "test" });
+  const failWith = (err: unknown) =>
+    guard(context, { route: "test" }, () => Promise.reject(err)).then((r) => new HttpResponse(r));
+  const refused = () =>
+    Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8081"), {
+      code: "ECONNREFUSED",
+    });
+
+  it.each<[string, unknown, number | undefined]>([
+    ["a refused socket", refused(), 5],
+    [
+      "a socket error wrapped as cause (fetch)",
+      new TypeError("fetch failed", { cause: refused() }),
+      5,
+    ],
+    ["inside an AggregateError", new AggregateError([new Error("x"), refused()]), 5],
+    [
+      "Cosmos 429 with its own wait",
+      Object.assign(new Error("throttled"), { code: 429, retryAfterInMs: 2100 }),
+      3,
+    ],
+    ["Cosmos 503", Object.assign(new Error("unavailable"), { code: 503 }), 5],
+    ["an HTTP 504 status", Object.assign(new Error("gateway timeout"), { statusCode: 504 }), 5],
+    [
+      "a retryable ServiceBusError",
+      Object.assign(new Error("busy"), { name: "ServiceBusError", retryable: true }),
+      5,
+    ],
+    [
+      "a non-retryable ServiceBusError",
+      Object.assign(new Error("no"), { name: "ServiceBusError", retryable: false }),
+      undefined,
+    ],
+    ["Cosmos 409", Object.assign(new Error("conflict"), { code: 409 }), undefined],
+    ["a TypeError bug", new TypeError("x is undefined"), undefined],
+    ["a thrown string", "boom", undefined],
+  ])("%s", async (_name, err, retryAfter) => {
+    expect(dependencyUnavailable(err)?.retryAfterSeconds).toBe(retryAfter);
+    const res = await failWith(err);
+    const body = (await res.json()) as ProblemBody;
+    expect(res.headers.get("content-type")).toBe(PROBLEM_CONTENT_TYPE);
+    if (retryAfter === undefined) {
+      expect(res.status).toBe(500);
+      expect(body.type).toBe("urn:orders:problem:internal");
+      expect(res.headers.get("retry-after")).toBeNull();
+    } else {
+      expect(res.status).toBe(503);
+      expect(body.type).toBe("urn:orders:problem:unavailable");
+      expect(res.headers.get("retry-after")).toBe(String(retryAfter));
+    }
+    // Neither leaks the error itself.
+    expect(JSON.stringify(body)).not.toMatch(/ECONNREFUSED|undefined|boom|throttled/);
+  });
+
+  it("caps a store's suggested wait at a minute", () => {
+    const err = Object.assign(new Error("throttled"), { code: 429, retryAfterInMs: 600000 });
+    expect(dependencyUnavailable(err)).toEqual({ retryAfterSeconds: 60 });
+  });
+
+  it("survives a cause cycle", () => {
+    const a = new Error("a") as Error & { cause?: unknown };
+    a.cause = new Error("b", { cause: a });
+    expect(dependencyUnavailable(a)).toBeUndefined();
   });
 });
 

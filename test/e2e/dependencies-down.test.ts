@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- bodies are JSON from the running host */
 // With the emulators gone (SIGKILL of the emulator process the host started) the app says so:
-// health is 503 naming each dependency down, and a new order fails cleanly (problem+json, no
-// stack, no card number, "safe to retry"). After a restart on the same DATA_DIR nothing of the
+// health is 503 naming each dependency down, and a new order fails cleanly (503 problem+json with
+// Retry-After, no stack, no card number). After a restart on the same DATA_DIR nothing of the
 // failed request exists and new orders complete again.
 import fs from "node:fs";
 import { PROJECT_ROOT, startHost, type StartedHost } from "../../local-host/test/support/host";
@@ -49,13 +49,18 @@ it("health is 200 while up, then 503 with cosmos and serviceBus down once the em
   });
 });
 
-it("a new order while Cosmos is down fails with problem+json: no stack, no card, safe to retry", async () => {
+it("a new order while Cosmos is down is 503 problem+json with Retry-After: no stack, no card", async () => {
   const res = await api.post("/orders", orderRequest({ customerId: failedCustomer }), {
     "idempotency-key": `down-${failedCustomer}`,
   });
-  expect(res.status).toBe(500);
+  expect(res.status).toBe(503);
   expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status: 500, detail: expect.stringMatching(/retry/i) });
+  expect(res.headers.get("retry-after")).toMatch(/^[1-9][0-9]*$/);
+  expect(res.body).toMatchObject({
+    type: "urn:orders:problem:unavailable",
+    status: 503,
+    detail: expect.stringMatching(/retry/i),
+  });
   expect(res.text).not.toMatch(/\n\s+at |ECONNREFUSED|\.js:\d+/);
 });
 
