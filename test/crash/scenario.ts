@@ -304,7 +304,9 @@ export async function crashRun(
     },
   });
   if (kill.afterAccepted === undefined) {
-    await submitting;
+    // Timed from the last order's 202, not from the end of the approval requests: those wait
+    // for their workflows (longer under load) and would push the kill past the approval timers.
+    await Promise.race([submitting, waitUntil(() => state.accepted.size === orders.length)]);
     await sleep(kill.delayAfterLastMs ?? 0);
     doKill();
   } else {
