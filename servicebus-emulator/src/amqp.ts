@@ -234,6 +234,17 @@ export class AmqpFrontEnd {
     link.close({ condition: err.condition, description: err.message });
   }
 
+  /** The entity `path` names, or undefined once the link is refused as the service refuses it. */
+  private resolveOrRefuse(link: RLink, path: string, isSender: boolean) {
+    const resolved = path ? this.broker.resolve(path) : undefined;
+    if (!resolved) this.refuse(link, notFound(this.entityUri(path)), isSender);
+    return resolved;
+  }
+
+  private refuseNotAllowed(link: RLink, description: string, isSender: boolean): void {
+    this.refuse(link, new BrokerError("amqp:not-allowed", description, 400), isSender);
+  }
+
   /** The client opened a receiving link: $cbs / $management replies, or an entity receiver. */
   private onSenderOpen(link: RLink): void {
     const address = link.source?.address ?? "";
@@ -252,19 +263,12 @@ export class AmqpFrontEnd {
       if (link.target?.address) map.set(link.target.address, link);
       return;
     }
-    const resolved = this.broker.resolve(address);
-    if (!resolved) {
-      this.refuse(link, notFound(this.entityUri(address)), true);
-      return;
-    }
+    const resolved = this.resolveOrRefuse(link, address, true);
+    if (!resolved) return;
     if (resolved.kind === "topic") {
-      this.refuse(
+      this.refuseNotAllowed(
         link,
-        new BrokerError(
-          "amqp:not-allowed",
-          `Cannot receive from topic '${address}': receive from a subscription.`,
-          400,
-        ),
+        `Cannot receive from topic '${address}': receive from a subscription.`,
         true,
       );
       return;
@@ -273,15 +277,11 @@ export class AmqpFrontEnd {
     const filter = link.source?.filter ?? undefined;
     const wantsSession = !!filter && SESSION_FILTER in filter;
     if (store.sessionful !== wantsSession) {
-      this.refuse(
+      this.refuseNotAllowed(
         link,
-        new BrokerError(
-          "amqp:not-allowed",
-          store.sessionful
-            ? `It is not possible for an entity that requires sessions to create a non-sessionful message receiver (${address}).`
-            : `It is not possible for a session receiver to receive from '${address}': the entity does not require sessions.`,
-          400,
-        ),
+        store.sessionful
+          ? `It is not possible for an entity that requires sessions to create a non-sessionful message receiver (${address}).`
+          : `It is not possible for a session receiver to receive from '${address}': the entity does not require sessions.`,
         true,
       );
       return;
@@ -433,28 +433,18 @@ export class AmqpFrontEnd {
     }
     if (address.endsWith("$management")) {
       const entity = address.replace(/\/?\$management$/, "");
-      const resolved = entity ? this.broker.resolve(entity) : undefined;
-      if (!resolved) {
-        this.refuse(link, notFound(this.entityUri(entity)), false);
-        return;
-      }
+      const resolved = this.resolveOrRefuse(link, entity, false);
+      if (!resolved) return;
       link.set_target({ address });
       this.linkKinds.set(link, { kind: "mgmt", target: resolved });
       return;
     }
-    const resolved = this.broker.resolve(address);
-    if (!resolved) {
-      this.refuse(link, notFound(this.entityUri(address)), false);
-      return;
-    }
+    const resolved = this.resolveOrRefuse(link, address, false);
+    if (!resolved) return;
     if (resolved.kind === "subqueue") {
-      this.refuse(
+      this.refuseNotAllowed(
         link,
-        new BrokerError(
-          "amqp:not-allowed",
-          `Cannot send to '${address}': send to its queue or topic.`,
-          400,
-        ),
+        `Cannot send to '${address}': send to its queue or topic.`,
         false,
       );
       return;
