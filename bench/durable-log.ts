@@ -62,38 +62,39 @@ async function scenario(
   return { scenario: name, fsync, records, seconds, commits, latencies };
 }
 
-/** One appender awaiting each append before the next (what a sequential caller sees). */
-async function sequential(
-  log: DurableLog<never, typeof RECORD>,
+/** Repeats `step` (which appends and returns how many records) until `deadline`, timing each. */
+async function timedLoop(
   deadline: number,
   lat: number[],
+  step: () => Promise<number>,
 ): Promise<number> {
   let n = 0;
   while (performance.now() < deadline) {
     const t = performance.now();
-    await log.append(RECORD);
+    n += await step();
     lat.push(performance.now() - t);
-    n++;
   }
   return n;
+}
+
+/** One appender awaiting each append before the next (what a sequential caller sees). */
+function sequential(
+  log: DurableLog<never, typeof RECORD>,
+  deadline: number,
+  lat: number[],
+): Promise<number> {
+  return timedLoop(deadline, lat, () => log.append(RECORD).then(() => 1));
 }
 
 const BATCH = 100;
 const batch = Array.from({ length: BATCH }, () => RECORD);
 
-async function batches(
+function batches(
   log: DurableLog<never, typeof RECORD>,
   deadline: number,
   lat: number[],
 ): Promise<number> {
-  let n = 0;
-  while (performance.now() < deadline) {
-    const t = performance.now();
-    await log.appendMany(batch);
-    lat.push(performance.now() - t);
-    n += BATCH;
-  }
-  return n;
+  return timedLoop(deadline, lat, () => log.appendMany(batch).then(() => BATCH));
 }
 
 export async function run(): Promise<void> {
