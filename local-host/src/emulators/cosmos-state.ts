@@ -29,6 +29,7 @@ interface ItemsLike<I extends ItemLike = ItemLike> {
   _newItem(data?: Data): I;
   _item(keyPath: string, value: string, partition: unknown): I;
   _getPartition(data: Data): unknown;
+  replace(data: Data, original: Data): Data;
 }
 
 interface UdfsLike extends ItemsLike {
@@ -79,6 +80,8 @@ export class CosmosReplayError extends Error {}
 export class CosmosState {
   readonly account: AccountLike;
   private replaying = false;
+  /** Inside Items.replace: its internal delete is not a change of its own (see hookReplace). */
+  private replacing = 0;
 
   /** `onChange` is called synchronously for every change made through the server's API. */
   constructor(
@@ -100,6 +103,23 @@ export class CosmosState {
 
   private emit(record: CosmosRecord): void {
     if (!this.replaying) this.onChange(record);
+  }
+
+  /**
+   * Items.replace deletes the old item, then sets the new one. Journalled as two records, a crash
+   * (or a compaction boundary) between them could keep the delete and lose the item, whose create
+   * had been acknowledged. So a replace is one record: the set, which replay applies as a replace.
+   */
+  private hookReplace(items: ItemsLike): void {
+    const replace = items.replace;
+    items.replace = (data, original) => {
+      this.replacing++;
+      try {
+        return replace.call(items, data, original);
+      } finally {
+        this.replacing--;
+      }
+    };
   }
 
   private hookDatabases(items: ItemsLike<DatabaseLike>): void {
@@ -139,8 +159,9 @@ export class CosmosState {
     items.delete = (idOrRid, partition) => {
       const existing = items._item("/id", idOrRid, partition).read();
       del.call(items, idOrRid, partition);
-      if (existing) this.emit({ k: "colldel", db, id: existing.id });
+      if (existing && !this.replacing) this.emit({ k: "colldel", db, id: existing.id });
     };
+    this.hookReplace(items);
   }
 
   private hookDocuments(items: ItemsLike, db: string, coll: string): void {
@@ -153,10 +174,11 @@ export class CosmosState {
     items.delete = (idOrRid, partition) => {
       const existing = items._item("/id", idOrRid, partition).read();
       del.call(items, idOrRid, partition);
-      if (existing) {
+      if (existing && !this.replacing) {
         this.emit({ k: "docdel", db, coll, id: existing.id, p: items._getPartition(existing) });
       }
     };
+    this.hookReplace(items);
   }
 
   private hookUdfs(items: UdfsLike, db: string, coll: string): void {

@@ -149,6 +149,33 @@ describe("Cosmos emulator journal replay", () => {
     expect(compacted.compactions).toBeGreaterThan(2);
     await withCosmos(compacted, 2000, async (client) => expect(await dump(client)).toEqual(live2));
   });
+
+  it("journals a replace or patch as one record, so no crash point keeps the delete alone", async () => {
+    const journal = new MemoryJournal();
+    journal.compact = () => Promise.resolve();
+    await withCosmos(journal, 1, async (client) => {
+      const orders = client.database("shop").container("orders");
+      await orders.items.create({ id: "r1", customerId: "c1", n: 1 });
+      const before = journal.records.length;
+      await orders.item("r1", "c1").replace({ id: "r1", customerId: "c1", n: 2 });
+      await orders.item("r1", "c1").patch([{ op: "incr", path: "/n", value: 10 }]);
+      const added = journal.records.slice(before).map((l) => JSON.parse(l) as CosmosRecord);
+      expect(added.map((r) => r.k)).toEqual(["doc", "doc"]);
+      // Cut the journal after each of them: the document is there at every cut.
+      for (let cut = before; cut <= journal.records.length; cut++) {
+        const partial = new MemoryJournal();
+        partial.records = journal.records.slice(0, cut);
+        await withCosmos(partial, 1e9, async (again) => {
+          const { resource } = await again
+            .database("shop")
+            .container("orders")
+            .item("r1", "c1")
+            .read();
+          expect(resource?.n).toBe([1, 2, 12][cut - before]);
+        });
+      }
+    });
+  });
 });
 
 describe("Cosmos emulator durability barrier", () => {
