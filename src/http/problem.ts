@@ -74,7 +74,7 @@ export const problems = {
     problem(
       "unavailable",
       503,
-      `A service the API depends on is unavailable or busy. Nothing was changed unless an earlier attempt succeeded; it is safe to retry after ${retryAfterSeconds} s.`,
+      `A service the API depends on is unavailable or busy. It is safe to retry with the same Idempotency-Key after ${retryAfterSeconds} s.`,
       { headers: { "Retry-After": String(retryAfterSeconds) } },
     ),
   internal: () =>
