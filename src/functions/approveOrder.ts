@@ -5,7 +5,7 @@ import * as df from "durable-functions";
 import { APPROVAL_EVENT } from "../domain/order";
 import { validateApproval } from "../domain/validation";
 import { readJsonBody } from "../http/body";
-import { guard, orderIdParam, orderNotFound } from "../http/guard";
+import { guardOrder } from "../http/guard";
 import { problems } from "../http/problem";
 import { raiseOrderEvent } from "../http/raiseOrderEvent";
 
@@ -14,23 +14,17 @@ export async function approveOrder(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const orderId = orderIdParam(request);
-  return guard(
-    context,
-    { route: "POST /orders/{id}/approval", orderId, instanceId: orderId },
-    async () => {
-      if (!orderId) return orderNotFound(undefined);
-      const body = await readJsonBody(request);
-      if (!body.ok) return body.response;
-      const decision = validateApproval(body.value);
-      if (!decision.ok) return problems.invalid(decision.errors);
-      return raiseOrderEvent(request, client, context, orderId, {
-        name: APPROVAL_EVENT,
-        data: decision.value,
-        action: decision.value.approved ? "approved" : "rejected",
-      });
-    },
-  );
+  return guardOrder(request, context, "POST /orders/{id}/approval", async (orderId) => {
+    const body = await readJsonBody(request);
+    if (!body.ok) return body.response;
+    const decision = validateApproval(body.value);
+    if (!decision.ok) return problems.invalid(decision.errors);
+    return raiseOrderEvent(request, client, context, orderId, {
+      name: APPROVAL_EVENT,
+      data: decision.value,
+      action: decision.value.approved ? "approved" : "rejected",
+    });
+  });
 }
 
 df.app.client.http("approveOrder", {

@@ -5,7 +5,7 @@ import * as df from "durable-functions";
 import { CANCEL_EVENT } from "../domain/order";
 import { validateCancel } from "../domain/validation";
 import { readJsonBody } from "../http/body";
-import { guard, orderIdParam, orderNotFound } from "../http/guard";
+import { guardOrder } from "../http/guard";
 import { problems } from "../http/problem";
 import { raiseOrderEvent } from "../http/raiseOrderEvent";
 
@@ -14,23 +14,17 @@ export async function cancelOrder(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const orderId = orderIdParam(request);
-  return guard(
-    context,
-    { route: "POST /orders/{id}/cancel", orderId, instanceId: orderId },
-    async () => {
-      if (!orderId) return orderNotFound(undefined);
-      const body = await readJsonBody(request, { optional: true, emptyValue: {} });
-      if (!body.ok) return body.response;
-      const cancel = validateCancel(body.value);
-      if (!cancel.ok) return problems.invalid(cancel.errors);
-      return raiseOrderEvent(request, client, context, orderId, {
-        name: CANCEL_EVENT,
-        data: cancel.value,
-        action: "cancelled",
-      });
-    },
-  );
+  return guardOrder(request, context, "POST /orders/{id}/cancel", async (orderId) => {
+    const body = await readJsonBody(request, { optional: true, emptyValue: {} });
+    if (!body.ok) return body.response;
+    const cancel = validateCancel(body.value);
+    if (!cancel.ok) return problems.invalid(cancel.errors);
+    return raiseOrderEvent(request, client, context, orderId, {
+      name: CANCEL_EVENT,
+      data: cancel.value,
+      action: "cancelled",
+    });
+  });
 }
 
 df.app.client.http("cancelOrder", {

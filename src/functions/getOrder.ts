@@ -2,7 +2,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { getServices } from "../adapters/services";
-import { guard, orderIdParam, orderNotFound } from "../http/guard";
+import { guardOrder, orderNotFound } from "../http/guard";
 import { json } from "../http/responses";
 import { orderView } from "../http/views";
 import { getInstance } from "../intake/instances";
@@ -12,9 +12,7 @@ export async function getOrder(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const orderId = orderIdParam(request);
-  return guard(context, { route: "GET /orders/{id}", orderId, instanceId: orderId }, async () => {
-    if (!orderId) return orderNotFound(undefined);
+  return guardOrder(request, context, "GET /orders/{id}", async (orderId) => {
     const order = await getServices().orders.get(orderId);
     if (!order) return orderNotFound(orderId);
     const instance = await getInstance(client, orderId);

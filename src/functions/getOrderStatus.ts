@@ -2,7 +2,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { getServices } from "../adapters/services";
-import { guard, orderIdParam, orderNotFound } from "../http/guard";
+import { guardOrder, orderNotFound } from "../http/guard";
 import { statusAnswer } from "../http/orderStatus";
 import { json, statusUrl } from "../http/responses";
 import { getInstance } from "../intake/instances";
@@ -12,24 +12,18 @@ export async function getOrderStatus(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const orderId = orderIdParam(request);
-  return guard(
-    context,
-    { route: "GET /orders/{id}/status", orderId, instanceId: orderId },
-    async () => {
-      if (!orderId) return orderNotFound(undefined);
-      const order = await getServices().orders.get(orderId);
-      if (!order) return orderNotFound(orderId);
-      const answer = statusAnswer(order, await getInstance(client, orderId));
-      if (answer.done) return json(200, answer.body);
-      const location = statusUrl(request, orderId);
-      return json(
-        202,
-        { ...answer.body, statusQueryGetUri: location },
-        { Location: location, "Retry-After": String(answer.retryAfterSeconds) },
-      );
-    },
-  );
+  return guardOrder(request, context, "GET /orders/{id}/status", async (orderId) => {
+    const order = await getServices().orders.get(orderId);
+    if (!order) return orderNotFound(orderId);
+    const answer = statusAnswer(order, await getInstance(client, orderId));
+    if (answer.done) return json(200, answer.body);
+    const location = statusUrl(request, orderId);
+    return json(
+      202,
+      { ...answer.body, statusQueryGetUri: location },
+      { Location: location, "Retry-After": String(answer.retryAfterSeconds) },
+    );
+  });
 }
 
 df.app.client.http("getOrderStatus", {

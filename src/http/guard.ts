@@ -30,7 +30,7 @@ export async function guard(
 }
 
 /** The {orderId} route parameter when it can name an order (a UUID), lower-cased. */
-export function orderIdParam(request: HttpRequest): string | undefined {
+function orderIdParam(request: HttpRequest): string | undefined {
   const id = request.params.orderId;
   return id && isUuid(id) ? id.toLowerCase() : undefined;
 }
@@ -39,6 +39,22 @@ export const orderNotFound = (orderId: string | undefined) =>
   problems.notFound(
     orderId ? `Order ${orderId} does not exist.` : "No order has this id (order ids are UUIDs).",
   );
+
+/**
+ * guard() for a route on one order (`{orderId}` in the path): an id that cannot name an order is
+ * 404 at once; otherwise `work` gets the normalised id, and every log entry carries it.
+ */
+export function guardOrder(
+  request: HttpRequest,
+  context: InvocationContext,
+  route: string,
+  work: (orderId: string) => Promise<HttpResponseInit>,
+): Promise<HttpResponseInit> {
+  const orderId = orderIdParam(request);
+  return guard(context, { route, orderId, instanceId: orderId }, async () =>
+    orderId ? work(orderId) : orderNotFound(undefined),
+  );
+}
 
 /**
  * GET of a list that belongs to one order (its payments, its deliveries): 404 unless the order
@@ -51,9 +67,7 @@ export async function listForOrder<T>(
   load: (orderId: string) => Promise<T[]>,
   compare: (a: T, b: T) => number,
 ): Promise<HttpResponseInit> {
-  const orderId = orderIdParam(request);
-  return guard(context, { route, orderId, instanceId: orderId }, async () => {
-    if (!orderId) return orderNotFound(undefined);
+  return guardOrder(request, context, route, async (orderId) => {
     if (!(await getServices().orders.get(orderId))) return orderNotFound(orderId);
     const items = await load(orderId);
     return json(200, { orderId, items: items.sort(compare) });
