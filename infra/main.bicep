@@ -3,6 +3,8 @@
 // with secrets, local auth disabled on every service that allows it.
 targetScope = 'subscription'
 
+import { durableBackends } from 'app/durable-backends.bicep'
+
 @minLength(1)
 @maxLength(64)
 @description('azd environment name; seeds the unique resource names.')
@@ -55,6 +57,28 @@ param maximumInstanceCount int = 100
 @maxValue(20)
 param durableAlwaysReadyInstances int = 1
 
+@description('Durable Functions backend. durableTaskScheduler (default, as Microsoft\'s current Durable quickstart): a managed scheduler with a dashboard and higher throughput. azureStorage: queues and tables in the host storage account. In-flight instances do not move between backends (docs/deploy.md).')
+@allowed([
+  'durableTaskScheduler'
+  'azureStorage'
+])
+param durableBackend string = 'durableTaskScheduler'
+
+@description('Durable Task Scheduler SKU (durableTaskScheduler backend only).')
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+param durableSchedulerSku string = 'Consumption'
+
+@description('CIDR ranges allowed to reach the Durable Task Scheduler (durableTaskScheduler backend only). Callers still need an Entra token with a Durable Task role.')
+param durableSchedulerIpAllowlist string[] = [
+  '0.0.0.0/0'
+]
+
+@description('Application (client) id of the API\'s Entra app registration: the audience of access tokens (AUTH_AUDIENCE). The preprovision hook creates or reuses it (infra/scripts/entra-app.sh).')
+param apiClientId string
+
 @description('Durable task hub name (Azure Storage provider: 3-45 letters and digits, starting with a letter).')
 @minLength(3)
 @maxLength(45)
@@ -80,11 +104,20 @@ var tags = {
   'azd-env-name': environmentName
 }
 var functionAppName = 'func-api-${resourceToken}'
+// Names known before deployment: modules that look resources up by name get these, not another
+// module's output, so What-If can predict their resources (dependsOn keeps the order).
+var storageAccountName = 'st${resourceToken}'
+var serviceBusNamespaceName = 'sb-${resourceToken}'
+var applicationInsightsName = 'appi-${resourceToken}'
 // Flex reads the app package from this container with the app's identity.
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 // Queues and containers live in one JSON file that the tests compare with the app's code.
 var entities = loadJsonContent('app-entities.json')
 var effectiveServiceBusSku = vnetEnabled ? 'Premium' : serviceBusSku
+var durable = durableBackends[durableBackend]
+var useDurableScheduler = durableBackend == 'durableTaskScheduler'
+// Entra ID v2 authority of this tenant, in whichever cloud this deploys to.
+var authAuthority = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
@@ -107,7 +140,7 @@ module monitoring './app/monitoring.bicep' = {
   scope: rg
   params: {
     logAnalyticsName: 'log-${resourceToken}'
-    applicationInsightsName: 'appi-${resourceToken}'
+    applicationInsightsName: applicationInsightsName
     location: location
     tags: tags
   }
@@ -117,7 +150,7 @@ module storage './app/storage.bicep' = {
   name: 'storage'
   scope: rg
   params: {
-    name: 'st${resourceToken}'
+    name: storageAccountName
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
@@ -146,12 +179,30 @@ module serviceBus './app/servicebus.bicep' = {
   name: 'serviceBus'
   scope: rg
   params: {
-    name: 'sb-${resourceToken}'
+    name: serviceBusNamespaceName
     location: location
     tags: tags
     skuName: effectiveServiceBusSku
     queues: entities.serviceBus.queues
     vnetEnabled: vnetEnabled
+  }
+}
+
+module durableScheduler './app/durable-scheduler.bicep' = if (useDurableScheduler) {
+  name: 'durableScheduler'
+  scope: rg
+  params: {
+    name: 'dts-${resourceToken}'
+    location: location
+    tags: tags
+    taskHubName: taskHubName
+    skuName: durableSchedulerSku
+    ipAllowlist: durableSchedulerIpAllowlist
+    // Role assignment names hash the principal id (see rbac below).
+    #disable-next-line what-if-short-circuiting
+    appPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
   }
 }
 
@@ -162,9 +213,11 @@ module network './app/network.bicep' = if (vnetEnabled) {
     name: 'vnet-${resourceToken}'
     location: location
     tags: tags
-    storageAccountId: storage.outputs.id
-    cosmosAccountId: cosmos.outputs.id
-    serviceBusNamespaceId: serviceBus.outputs.id
+    storageAccountName: storage.outputs.name
+    cosmosAccountName: cosmos.outputs.name
+    cosmosEndpoint: cosmos.outputs.endpoint
+    serviceBusNamespaceName: serviceBus.outputs.name
+    serviceBusHost: serviceBus.outputs.fullyQualifiedNamespace
   }
 }
 
@@ -172,14 +225,22 @@ module rbac './app/rbac.bicep' = {
   name: 'rbac'
   scope: rg
   params: {
+    // Role assignment names hash the principal id, which exists only once the identity does;
+    // What-If shows those assignments as "may change", nothing else.
+    #disable-next-line what-if-short-circuiting
     appPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
     userPrincipalType: principalType
-    storageAccountName: storage.outputs.name
-    serviceBusNamespaceName: serviceBus.outputs.name
-    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    storageAccountName: storageAccountName
+    serviceBusNamespaceName: serviceBusNamespaceName
+    applicationInsightsName: applicationInsightsName
     serviceBusOwnerForScaling: serviceBusOwnerForScaling
   }
+  dependsOn: [
+    storage
+    serviceBus
+    monitoring
+  ]
 }
 
 module api './app/function.bicep' = {
@@ -207,9 +268,17 @@ module api './app/function.bicep' = {
       APPROVAL_THRESHOLD_MINOR: string(approvalThresholdMinor)
       APPROVAL_TIMEOUT: approvalTimeout
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+      AUTH_AUTHORITY: authAuthority
+      AUTH_AUDIENCE: apiClientId
     }
+    durableSettings: useDurableScheduler
+      ? {
+          '${durable.connectionStringName}': 'Endpoint=${durableScheduler.?outputs.endpoint ?? ''};Authentication=ManagedIdentity;ClientID=${identity.outputs.clientId}'
+        }
+      : {}
   }
-  // The host starts as soon as the site exists: give it its data roles first.
+  // The host starts as soon as the site exists: give it its data roles first. (The scheduler
+  // module, with its role assignments, is already a dependency through durableSettings.)
   dependsOn: [
     rbac
   ]
@@ -228,4 +297,11 @@ output COSMOS_DATABASE_NAME string = cosmosDatabaseName
 output SERVICE_BUS_FULLY_QUALIFIED_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output SERVICE_BUS_SKU string = effectiveServiceBusSku
 output TASKHUB_NAME string = taskHubName
+output DURABLE_BACKEND string = durableBackend
+// The prepackage script writes this provider into the packaged host.json.
+output DURABLE_STORAGE_PROVIDER string = durable.storageProviderType
+output DURABLE_TASK_SCHEDULER_NAME string = durableScheduler.?outputs.name ?? ''
+output DURABLE_TASK_SCHEDULER_ENDPOINT string = durableScheduler.?outputs.endpoint ?? ''
+output AUTH_AUTHORITY string = authAuthority
+output AUTH_AUDIENCE string = apiClientId
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName

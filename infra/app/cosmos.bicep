@@ -1,15 +1,17 @@
 // Cosmos DB for NoSQL, serverless (pay per request, nothing at idle), keys disabled. The app has
 // data-plane RBAC only, so the database and containers are created here, never by the app.
+import { tagsType, containerType } from 'types.bicep'
+
 param name string
 param location string
-param tags object = {}
+param tags tagsType = {}
 param databaseName string
 
 @description('Containers: [{ name, partitionKey }], from infra/app-entities.json.')
-param containers array
+param containers containerType[]
 
 @description('Principal ids that get Cosmos DB Built-in Data Contributor on the account.')
-param dataContributors array
+param dataContributors string[]
 
 param vnetEnabled bool = false
 
@@ -75,6 +77,9 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
   }
 ]
 
+// One at a time, after the containers: SQL role assignments and container creation each take the
+// account's exclusive lock, and parallel writes fail with a conflict.
+@batchSize(1)
 resource dataContributorAssignments 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = [
   for principalId in dataContributors: {
     parent: account
@@ -84,6 +89,9 @@ resource dataContributorAssignments 'Microsoft.DocumentDB/databaseAccounts/sqlRo
       principalId: principalId
       scope: account.id
     }
+    dependsOn: [
+      sqlContainers
+    ]
   }
 ]
 

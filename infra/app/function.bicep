@@ -1,10 +1,12 @@
 // Flex Consumption plan and the Linux function app. Runtime, scaling and the package location are
 // in functionAppConfig (Flex rejects FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION and
 // WEBSITE_RUN_FROM_PACKAGE app settings, so none is set).
+import { tagsType, appSettingsType } from 'types.bicep'
+
 param name string
 param planName string
 param location string
-param tags object = {}
+param tags tagsType = {}
 
 @description('azd service this app hosts (azure.yaml services.<name>); azd finds the app by this tag.')
 param serviceName string
@@ -34,7 +36,10 @@ param durableAlwaysReadyInstances int = 1
 param subnetId string = ''
 
 @description('App-specific settings (no secrets); the identity-based connection settings are added here.')
-param appSettings object
+param appSettings appSettingsType
+
+@description('The Durable backend\'s connection settings (none for Azure Storage, which uses AzureWebJobsStorage).')
+param durableSettings appSettingsType = {}
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
@@ -121,7 +126,7 @@ var identitySettings = {
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(appSettings, identitySettings)
+  properties: union(appSettings, durableSettings, identitySettings)
 }
 
 // No publishing passwords: azd deploys with an Entra token.

@@ -1,7 +1,9 @@
 // The one identity the function app uses for every data-plane call (host, bindings, SDK clients).
+import { tagsType } from 'types.bicep'
+
 param name string
 param location string
-param tags object = {}
+param tags tagsType = {}
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: name

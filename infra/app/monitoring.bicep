@@ -1,9 +1,11 @@
 // Log Analytics + workspace-based Application Insights. Local (instrumentation-key) auth is off:
 // the app sends telemetry with its identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
+import { tagsType } from 'types.bicep'
+
 param logAnalyticsName string
 param applicationInsightsName string
 param location string
-param tags object = {}
+param tags tagsType = {}
 
 @description('Days of log retention (30 is the free allowance).')
 param retentionInDays int = 30

@@ -1,54 +1,66 @@
 // Optional private networking: the app joins a delegated subnet and reaches Storage (blob, queue,
 // table), Cosmos DB and Service Bus (Premium) through private endpoints with private DNS.
+import { tagsType } from 'types.bicep'
+
 param name string
 param location string
-param tags object = {}
-param storageAccountId string
-param cosmosAccountId string
-param serviceBusNamespaceId string
+param tags tagsType = {}
+param storageAccountName string
+param cosmosAccountName string
+@description('Cosmos DB document endpoint (https://<account>.documents.<cloud suffix>:443/): its host names the private DNS zone.')
+param cosmosEndpoint string
+param serviceBusNamespaceName string
+@description('Service Bus host (<namespace>.servicebus.<cloud suffix>): its suffix names the private DNS zone.')
+param serviceBusHost string
 
 param addressPrefix string = '10.0.0.0/16'
 @description('Flex VNet integration subnet: one address per instance, so size it for maximumInstanceCount.')
 param appSubnetPrefix string = '10.0.1.0/24'
 param privateEndpointSubnetPrefix string = '10.0.2.0/24'
 
+// Private DNS zones follow the cloud: storage from environment(), Cosmos DB and Service Bus (which
+// environment() does not list) from the hosts the deployed resources report.
+var cosmosHost = split(split(cosmosEndpoint, '/')[2], ':')[0]
+var cosmosSuffix = substring(cosmosHost, indexOf(cosmosHost, '.documents.') + 1)
+var serviceBusSuffix = substring(serviceBusHost, indexOf(serviceBusHost, '.servicebus.') + 1)
+
 var endpoints = [
   {
     key: 'blob'
     groupId: 'blob'
     zone: 'privatelink.blob.${environment().suffixes.storage}'
-    target: 'storage'
+    targetType: 'Microsoft.Storage/storageAccounts'
+    targetName: storageAccountName
   }
   {
     key: 'queue'
     groupId: 'queue'
     zone: 'privatelink.queue.${environment().suffixes.storage}'
-    target: 'storage'
+    targetType: 'Microsoft.Storage/storageAccounts'
+    targetName: storageAccountName
   }
   {
     key: 'table'
     groupId: 'table'
     zone: 'privatelink.table.${environment().suffixes.storage}'
-    target: 'storage'
+    targetType: 'Microsoft.Storage/storageAccounts'
+    targetName: storageAccountName
   }
   {
     key: 'cosmos'
     groupId: 'Sql'
-    zone: 'privatelink.documents.azure.com'
-    target: 'cosmos'
+    zone: 'privatelink.${cosmosSuffix}'
+    targetType: 'Microsoft.DocumentDB/databaseAccounts'
+    targetName: cosmosAccountName
   }
   {
     key: 'servicebus'
     groupId: 'namespace'
-    zone: 'privatelink.servicebus.windows.net'
-    target: 'servicebus'
+    zone: 'privatelink.${serviceBusSuffix}'
+    targetType: 'Microsoft.ServiceBus/namespaces'
+    targetName: serviceBusNamespaceName
   }
 ]
-var targetIds = {
-  storage: storageAccountId
-  cosmos: cosmosAccountId
-  servicebus: serviceBusNamespaceId
-}
 
 resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
   name: name
@@ -111,7 +123,7 @@ resource zoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-0
 
 resource privateEndpoints 'Microsoft.Network/privateEndpoints@2024-05-01' = [
   for e in endpoints: {
-    name: 'pep-${e.key}-${uniqueString(targetIds[e.target])}'
+    name: 'pep-${e.key}-${uniqueString(e.targetName)}'
     location: location
     tags: tags
     properties: {
@@ -122,7 +134,7 @@ resource privateEndpoints 'Microsoft.Network/privateEndpoints@2024-05-01' = [
         {
           name: e.key
           properties: {
-            privateLinkServiceId: targetIds[e.target]
+            privateLinkServiceId: resourceId(e.targetType, e.targetName)
             groupIds: [
               e.groupId
             ]

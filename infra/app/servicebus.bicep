@@ -1,8 +1,10 @@
 // Service Bus namespace and the app's queues. SAS (local) auth is off: senders and receivers use
 // Entra ID with the Data Sender / Data Receiver roles.
+import { tagsType, queueType } from 'types.bicep'
+
 param name string
 param location string
-param tags object = {}
+param tags tagsType = {}
 
 @allowed([
   'Standard'
@@ -11,7 +13,7 @@ param tags object = {}
 param skuName string = 'Standard'
 
 @description('Queues: [{ name, maxDeliveryCount, lockDuration, defaultMessageTimeToLive, deadLetteringOnMessageExpiration, requiresDuplicateDetection, duplicateDetectionHistoryTimeWindow? }], from infra/app-entities.json.')
-param queues array
+param queues queueType[]
 
 param vnetEnabled bool = false
 

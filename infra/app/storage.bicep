@@ -1,9 +1,11 @@
 // Host storage (AzureWebJobsStorage): Durable's Azure Storage provider uses blobs, queues and
 // tables; Flex reads the app package from the deployment container. Shared keys are off, so every
 // caller needs Entra ID and a data role.
+import { tagsType } from 'types.bicep'
+
 param name string
 param location string
-param tags object = {}
+param tags tagsType = {}
 param deploymentContainerName string
 param vnetEnabled bool = false
 

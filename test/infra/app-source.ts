@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
-import { REPO } from "./bicep";
+import { REPO } from "./compiler";
 
 export const SRC = join(REPO, "src");
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Ajv2019 from "ajv/dist/2019";
 import addFormats from "ajv-formats";
 import { parse } from "yaml";
-import { REPO } from "./bicep";
+import { REPO } from "./compiler";
 
 const schemaPath = join(REPO, "test", "infra", "schemas", "azure.yaml.schema.json");
 const schema = JSON.parse(readFileSync(schemaPath, "utf8")) as object;

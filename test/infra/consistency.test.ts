@@ -1,6 +1,6 @@
 // The infrastructure provisions what the code uses: settings, binding connections, queues and
 // containers are read from the app's sources (so the test follows the code), and compared with
-// the Bicep and infra/app-entities.json.
+// the compiled ARM template (the real Bicep compiler's output) and infra/app-entities.json.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -14,10 +14,16 @@ import {
   SRC,
   type SettingRead,
 } from "./app-source";
-import { at, Expr, exprText, INFRA, readBicep, REPO, type Obj } from "./bicep";
+import { at, Compiled } from "./arm";
+import { INFRA, REPO, type ArmParameter } from "./compiler";
 
-const main = readBicep(join(INFRA, "main.bicep"));
-const fn = readBicep(join(INFRA, "app", "function.bicep"));
+const arm = new Compiled();
+const mainParams = arm.template.parameters as Record<string, ArmParameter>;
+const fn = arm.moduleTemplate("api");
+const durableBackends = arm.template.variables!.durableBackends as Record<
+  string,
+  { connectionStringName: string }
+>;
 const entities = JSON.parse(readFileSync(join(INFRA, "app-entities.json"), "utf8")) as {
   cosmos: { containers: { name: string; partitionKey: string }[] };
   serviceBus: { queues: Record<string, string | number | boolean>[] };
@@ -26,12 +32,20 @@ const sources = readSources();
 const where = (r: SettingRead) =>
   r.file.startsWith("const ") ? r.file : relative(REPO, r.file).split("\\").join("/");
 
-// What the function app gets: the app-specific settings main.bicep passes, plus the
-// identity-based ones function.bicep adds.
-const apiModule = main.modules.find((m) => m.name === "api")!;
-const appSettings = at(apiModule.body, "params", "appSettings") as Obj;
-const identitySettings = fn.vars.get("identitySettings") as Obj;
-const provisioned: Obj = { ...appSettings, ...identitySettings };
+// What the function app gets: the app-specific settings main.bicep passes, the Durable backend's
+// connection (the Durable Task Scheduler's; Azure Storage uses AzureWebJobsStorage) and the
+// identity-based settings function.bicep adds. Values are as compiled: literals or expressions.
+type Settings = Record<string, unknown>;
+const appSettings = arm.moduleParams("api").appSettings as Settings;
+const identitySettings = fn.variables!.identitySettings as Settings;
+const durableSettingNames = Object.values(durableBackends)
+  .map((b) => b.connectionStringName)
+  .filter(Boolean);
+const provisioned: Settings = {
+  ...appSettings,
+  ...Object.fromEntries(durableSettingNames.map((n) => [n, "(durableSettings)"])),
+  ...identitySettings,
+};
 const names = Object.keys(provisioned);
 
 /** Settings the code reads that must NOT exist in Azure, and why. */
@@ -165,54 +179,69 @@ describe("app settings", () => {
     ]);
     for (const c of connections) {
       expect(provisioned[`${c}__credential`]).toBe("managedidentity");
-      expect(exprText(provisioned[`${c}__clientId`])).toBe("identityClientId");
+      expect(provisioned[`${c}__clientId`]).toBe("[parameters('identityClientId')]");
     }
-    expect(exprText(provisioned.AZURE_CLIENT_ID)).toBe("identityClientId");
-    expect(exprText(provisioned.ServiceBusConnection__fullyQualifiedNamespace)).toBe(
-      "serviceBus.outputs.fullyQualifiedNamespace",
+    expect(provisioned.AZURE_CLIENT_ID).toBe("[parameters('identityClientId')]");
+    expect(provisioned.ServiceBusConnection__fullyQualifiedNamespace).toBe(
+      "[reference('serviceBus').outputs.fullyQualifiedNamespace.value]",
     );
-    expect(exprText(provisioned.CosmosDBConnection__accountEndpoint)).toBe(
-      "cosmos.outputs.endpoint",
+    expect(provisioned.CosmosDBConnection__accountEndpoint).toBe(
+      "[reference('cosmos').outputs.endpoint.value]",
     );
-    expect(exprText(provisioned.AzureWebJobsStorage__accountName)).toBe("storageAccountName");
+    expect(provisioned.AzureWebJobsStorage__accountName).toBe("[parameters('storageAccountName')]");
+  });
+
+  it("the Durable Task Scheduler connection uses the identity: host.json names that setting", () => {
+    expect(durableSettingNames).toEqual(["DURABLE_TASK_SCHEDULER_CONNECTION_STRING"]);
+    const raw = arm.moduleParams("api").durableSettings as string;
+    expect(raw).toContain("Authentication=ManagedIdentity;ClientID={1}");
+    expect(raw).toContain("reference('identity').outputs.clientId.value");
   });
 
   it("Application Insights authenticates with the identity (Entra ID)", () => {
-    expect(exprText(provisioned.APPLICATIONINSIGHTS_AUTHENTICATION_STRING)).toBe(
-      "'ClientId=${identityClientId};Authorization=AAD'",
+    expect(provisioned.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(
+      "[format('ClientId={0};Authorization=AAD', parameters('identityClientId'))]",
     );
-    expect(exprText(provisioned.APPLICATIONINSIGHTS_CONNECTION_STRING)).toBe(
-      "monitoring.outputs.connectionString",
+    expect(provisioned.APPLICATIONINSIGHTS_CONNECTION_STRING).toBe(
+      "[reference('monitoring').outputs.connectionString.value]",
     );
   });
 
+  it("token validation: the tenant's Entra ID v2 authority and the API's client id", () => {
+    expect(provisioned.AUTH_AUTHORITY).toBe("[variables('authAuthority')]");
+    expect(arm.template.variables!.authAuthority).toBe(
+      "[format('{0}{1}/v2.0', environment().authentication.loginEndpoint, tenant().tenantId)]",
+    );
+    expect(provisioned.AUTH_AUDIENCE).toBe("[parameters('apiClientId')]");
+  });
+
   it("sets the app's own settings from parameters whose defaults match the code's", () => {
-    expect(exprText(provisioned.COSMOS_DATABASE_NAME)).toBe("cosmosDatabaseName");
-    expect(exprText(provisioned.TASKHUB_NAME)).toBe("taskHubName");
-    expect(exprText(provisioned.APPROVAL_THRESHOLD_MINOR)).toBe("string(approvalThresholdMinor)");
-    expect(exprText(provisioned.APPROVAL_TIMEOUT)).toBe("approvalTimeout");
+    expect(provisioned.COSMOS_DATABASE_NAME).toBe("[parameters('cosmosDatabaseName')]");
+    expect(provisioned.TASKHUB_NAME).toBe("[parameters('taskHubName')]");
+    expect(provisioned.APPROVAL_THRESHOLD_MINOR).toBe(
+      "[string(parameters('approvalThresholdMinor'))]",
+    );
+    expect(provisioned.APPROVAL_TIMEOUT).toBe("[parameters('approvalTimeout')]");
     const config = readFileSync(join(SRC, "config.ts"), "utf8");
     const codeDefault = (name: string) =>
       new RegExp(`${name}:\\s*"([^"]*)"`).exec(config)?.[1] ??
       `(no default for ${name} in src/config.ts)`;
-    expect(String(main.params.get("cosmosDatabaseName")!.default)).toBe(
+    expect(String(mainParams.cosmosDatabaseName.defaultValue)).toBe(
       codeDefault("COSMOS_DATABASE_NAME"),
     );
-    expect(String(main.params.get("approvalThresholdMinor")!.default)).toBe(
+    expect(String(mainParams.approvalThresholdMinor.defaultValue)).toBe(
       codeDefault("APPROVAL_THRESHOLD_MINOR"),
     );
-    expect(String(main.params.get("approvalTimeout")!.default)).toBe(
-      codeDefault("APPROVAL_TIMEOUT"),
-    );
+    expect(String(mainParams.approvalTimeout.defaultValue)).toBe(codeDefault("APPROVAL_TIMEOUT"));
     // The Azure Storage provider's task hub rule: 3-45 letters and digits, starting with a letter.
-    expect(String(main.params.get("taskHubName")!.default)).toMatch(/^[A-Za-z][A-Za-z0-9]{2,44}$/);
+    expect(String(mainParams.taskHubName.defaultValue)).toMatch(/^[A-Za-z][A-Za-z0-9]{2,44}$/);
   });
 
   it("provisions no setting Flex Consumption rejects, no local-only setting, and no secret", () => {
     for (const n of [...FLEX_UNSUPPORTED, ...Object.keys(LOCAL_ONLY)])
       expect(names).not.toContain(n);
     for (const [name, value] of Object.entries(provisioned)) {
-      expect({ name, value: exprText(value) }).not.toEqual({
+      expect({ name, value: String(value) }).not.toEqual({
         name,
         value: expect.stringMatching(/AccountKey|SharedAccessKey|listKeys|password|secret/i),
       });
@@ -221,32 +250,25 @@ describe("app settings", () => {
 });
 
 describe("every identity connection has its data roles", () => {
-  const rbac = readBicep(join(INFRA, "app", "rbac.bicep"));
-  const cosmos = readBicep(join(INFRA, "app", "cosmos.bicep"));
-  const scoped = (scope: string) =>
-    rbac.resources.filter(
-      (r) =>
-        r.type === "Microsoft.Authorization/roleAssignments" && exprText(r.body.scope) === scope,
-    );
+  const assignments = arm.ofType("Microsoft.Authorization/roleAssignments");
+  const scoped = (type: string) => assignments.filter((a) => String(a.scope).includes(`'${type}'`));
+  const rbac = arm.moduleTemplate("rbac");
   // connection prefix -> how its access is granted
   const grants: Record<string, () => void> = {
     AzureWebJobsStorage: () => {
-      const [a] = scoped("storage");
-      expect(a.loop?.collection).toBe("storageAssignments");
-      expect(exprText(rbac.vars.get("storageAssignments"))).toContain("map(storageRoles");
-      expect(rbac.vars.get("storageRoles")).toHaveLength(3);
+      const [a] = scoped("Microsoft.Storage/storageAccounts");
+      expect(a.copy?.count).toBe("[length(variables('storageAssignments'))]");
+      expect(rbac.variables!.storageRoles).toHaveLength(3);
     },
     ServiceBusConnection: () => {
-      const [a] = scoped("serviceBus");
-      expect(a.loop?.collection).toBe("serviceBusAssignments");
-      expect(exprText(rbac.vars.get("serviceBusAssignments"))).toContain("map(serviceBusRoles");
+      const [a] = scoped("Microsoft.ServiceBus/namespaces");
+      expect(a.copy?.count).toBe("[length(variables('serviceBusAssignments'))]");
     },
     CosmosDBConnection: () => {
-      const ra = cosmos.resources.find(
-        (r) => r.type === "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments",
-      )!;
-      expect(exprText(at(ra.body, "properties", "principalId"))).toBe("principalId");
-      expect(ra.loop?.variables).toEqual(["principalId"]);
+      const ra = arm.one("Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments");
+      expect(at(ra, "properties", "principalId")).toBe(
+        "[parameters('dataContributors')[copyIndex()]]",
+      );
     },
   };
 
@@ -260,8 +282,12 @@ describe("every identity connection has its data roles", () => {
     }
   });
 
+  it("the Durable Task Scheduler connection has Durable Task Data Contributor on its task hub", () => {
+    expect(scoped("Microsoft.DurableTask/schedulers/taskHubs")).toHaveLength(2);
+  });
+
   it("telemetry over Entra ID has Monitoring Metrics Publisher", () => {
-    expect(scoped("applicationInsights")).toHaveLength(1);
+    expect(scoped("Microsoft.Insights/components")).toHaveLength(1);
   });
 });
 
@@ -303,17 +329,19 @@ describe("queues", () => {
   });
 
   it("the Bicep passes every queue setting through", () => {
-    const sb = readBicep(join(INFRA, "app", "servicebus.bicep"));
-    const queue = sb.resources.find((r) => r.type === "Microsoft.ServiceBus/namespaces/queues")!;
-    expect(queue.loop?.collection).toBe("queues");
-    const props = queue.body.properties as Obj;
+    const queue = arm.one("Microsoft.ServiceBus/namespaces/queues");
+    expect(queue.copy?.count).toBe("[length(parameters('queues'))]");
+    const props = queue.properties as Record<string, string>;
     for (const key of Object.keys(infraQueues.get("orders-inbound")!).filter((k) => k !== "name")) {
-      expect(exprText(props[key])).toMatch(new RegExp(`^q\\.\\??${key}$`));
+      expect(props[key]).toMatch(
+        new RegExp(
+          `^\\[(tryGet\\()?parameters\\('queues'\\)\\[copyIndex\\(\\)\\](\\.${key}|, '${key}'\\))\\]$`,
+        ),
+      );
     }
-    expect(
-      exprText(at(main.modules.find((m) => m.name === "serviceBus")!.body, "params", "queues")),
-    ).toBe("entities.serviceBus.queues");
-    expect(main.vars.get("entities")).toEqual(new Expr("loadJsonContent('app-entities.json')"));
+    // main.bicep loads app-entities.json at compile time: the compiled queues are its literal copy.
+    expect(arm.moduleParams("serviceBus").queues).toBe("[variables('entities').serviceBus.queues]");
+    expect(at(arm.template.variables, "$fxv#0")).toEqual(entities);
   });
 
   const emulatorConfig = join(REPO, "servicebus-emulator", "config", "Config.json");
@@ -362,17 +390,16 @@ describe("Cosmos DB containers", () => {
   });
 
   it("the Bicep creates each one in the app's database with its partition key", () => {
-    const cosmos = readBicep(join(INFRA, "app", "cosmos.bicep"));
-    const c = cosmos.resources.find(
-      (r) => r.type === "Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers",
-    )!;
-    expect(c.loop?.collection).toBe("containers");
-    expect(exprText(at(c.body, "properties", "resource", "id"))).toBe("c.name");
-    expect(at(c.body, "properties", "resource", "partitionKey", "paths")).toEqual([
-      new Expr("c.partitionKey"),
+    const c = arm.one("Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers");
+    expect(c.copy?.count).toBe("[length(parameters('containers'))]");
+    expect(at(c, "properties", "resource", "id")).toBe(
+      "[parameters('containers')[copyIndex()].name]",
+    );
+    expect(at(c, "properties", "resource", "partitionKey", "paths")).toEqual([
+      "[parameters('containers')[copyIndex()].partitionKey]",
     ]);
-    const params = main.modules.find((m) => m.name === "cosmos")!.body.params as Obj;
-    expect(exprText(params.containers)).toBe("entities.cosmos.containers");
-    expect(exprText(params.databaseName)).toBe("cosmosDatabaseName");
+    const params = arm.moduleParams("cosmos");
+    expect(params.containers).toBe("[variables('entities').cosmos.containers]");
+    expect(params.databaseName).toBe("[parameters('cosmosDatabaseName')]");
   });
 });

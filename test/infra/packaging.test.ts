@@ -18,7 +18,7 @@ import { builtinModules } from "node:module";
 import ignore from "ignore";
 import ts from "typescript";
 import { readSources, SRC } from "./app-source";
-import { REPO } from "./bicep";
+import { REPO } from "./compiler";
 
 const SCRIPT = join(REPO, "infra", "scripts", "stage-package.mjs");
 const DEV_ONLY_TREES = [
@@ -39,8 +39,6 @@ const DEV_TOOLS = [
   "typescript",
   "eslint",
   "prettier",
-  "tree-sitter",
-  "tree-sitter-bicep",
   "ajv",
   "commander",
   "pino",
