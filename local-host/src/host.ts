@@ -7,12 +7,14 @@ import type { FunctionInfo, FunctionInvoker, HostHttpResponse } from "./contract
 import { DurableEngine } from "./durable";
 import type { RpcBindingInfo, RpcParameterBinding } from "./worker/functionsCore";
 import {
+  applyHostJsonOverrides,
   expandDeep,
   mergeEnvironment,
   readHostJson,
   readLocalSettings,
   routePrefixOf,
   SettingsError,
+  storageProviderOf,
 } from "./settings";
 import { WorkerProcess, type HostLog } from "./worker/process";
 import {
@@ -234,8 +236,15 @@ export class Host {
     this.functions = await loaded;
     this.log("debug", `worker ready after ${since()}`);
 
-    const extensions = expandDeep(hostJson.extensions ?? {}, env, "host.json extensions");
-    const routePrefix = routePrefixOf({ ...hostJson, extensions });
+    // AzureFunctionsJobHost__... settings override host.json, as in the Functions host.
+    const effectiveHostJson = applyHostJsonOverrides(hostJson, env);
+    const extensions = expandDeep(effectiveHostJson.extensions ?? {}, env, "host.json extensions");
+    const routePrefix = routePrefixOf({ ...effectiveHostJson, extensions });
+    const provider = storageProviderOf(extensions.durableTask);
+    this.log(
+      "info",
+      `Durable storage provider in host.json: ${provider.type}${provider.connectionStringName ? ` (connection setting '${provider.connectionStringName}')` : ""}; the local host keeps durable state in its own local store (${path.join(dataDir, "durable")}) whatever the provider.`,
+    );
     const invoker = this.worker;
 
     if (o.enforceKeys) this.#keys = loadOrCreateKeys(dataDir);

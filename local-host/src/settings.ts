@@ -77,6 +77,62 @@ export function readHostJson(appDir: string): HostJson {
   return raw as HostJson;
 }
 
+const HOST_OVERRIDE_PREFIX = "azurefunctionsjobhost__";
+
+/**
+ * host.json with the host's setting overrides applied: every setting named
+ * `AzureFunctionsJobHost__<path>` (from the environment or local.settings.json Values, `__`
+ * separating the levels) replaces the value at that path, as the Functions host's configuration
+ * does. Keys match case-insensitively (an override of `extensions__durabletask__defaultversion`
+ * replaces `extensions.durableTask.defaultVersion`); a path that does not exist yet is created
+ * with the override's spelling. Values stay strings, as configuration values are.
+ */
+export function applyHostJsonOverrides(hostJson: HostJson, env: Record<string, string>): HostJson {
+  const out = structuredClone(hostJson) as Record<string, unknown>;
+  // A setting spelt twice (env and local.settings.json) was already merged by mergeEnvironment;
+  // sort so the outcome never depends on the order the environment lists its names in.
+  const names = Object.keys(env)
+    .filter((name) => name.toLowerCase().startsWith(HOST_OVERRIDE_PREFIX))
+    .sort();
+  for (const name of names) {
+    const segments = name.slice(HOST_OVERRIDE_PREFIX.length).split("__");
+    if (segments.some((s) => s === "")) continue;
+    let node = out;
+    for (const [i, segment] of segments.entries()) {
+      const key =
+        Object.keys(node).find((k) => k.toLowerCase() === segment.toLowerCase()) ?? segment;
+      if (i === segments.length - 1) {
+        node[key] = env[name];
+        break;
+      }
+      const child = node[key];
+      if (child === null || typeof child !== "object" || Array.isArray(child)) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+  }
+  return out as HostJson;
+}
+
+/** host.json `extensions.durableTask.storageProvider.type` (AzureStorage when absent). */
+export function storageProviderOf(durableTask: Record<string, unknown> | undefined): {
+  type: string;
+  connectionStringName?: string;
+} {
+  const provider = durableTask?.storageProvider;
+  if (provider === undefined || provider === null) return { type: "AzureStorage" };
+  if (typeof provider !== "object" || Array.isArray(provider)) {
+    throw new SettingsError("host.json: extensions.durableTask.storageProvider must be an object.");
+  }
+  const entry = (name: string) =>
+    Object.entries(provider).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  const type = entry("type");
+  const connection = entry("connectionStringName") ?? entry("connectionName");
+  return {
+    type: typeof type === "string" && type ? type : "AzureStorage",
+    ...(typeof connection === "string" && connection ? { connectionStringName: connection } : {}),
+  };
+}
+
 /**
  * The environment the app sees: local.settings.json Values, then values the host itself
  * provides (e.g. connection strings of emulators it started), then the real environment,

@@ -36,6 +36,13 @@ import {
 } from "./types";
 import { BadRequestError, StartConflictError } from "./errors";
 import { handleManagementRequest } from "./http";
+import {
+  describeVersioning,
+  refusesVersion,
+  versioningOf,
+  VERSION_MISMATCH_MESSAGE,
+  type VersioningOptions,
+} from "./versioning";
 
 export interface DurableEngineOptions {
   dataDir: string;
@@ -122,6 +129,9 @@ export class DurableEngine {
   readonly #completionWaiters = new Map<string, Set<() => void>>();
   readonly #maxActivities: number;
   readonly #maxOrchestrations: number;
+  readonly #versioning: VersioningOptions;
+  /** Instances this host refuses for their version (Reject): logged once, left queued. */
+  readonly #rejected = new Set<string>();
   #started = false;
   #closed = false;
   #compacting = false;
@@ -144,6 +154,7 @@ export class DurableEngine {
           : d;
     this.#maxActivities = num(dt.maxConcurrentActivityFunctions, 10 * cpus);
     this.#maxOrchestrations = num(dt.maxConcurrentOrchestratorFunctions, 10 * cpus);
+    this.#versioning = versioningOf(dt);
     for (const fn of options.functions) {
       for (const [binding, info] of Object.entries(fn.bindings)) {
         const type = String(info.type ?? "");
@@ -183,6 +194,10 @@ export class DurableEngine {
     return this.#maxOrchestrations;
   }
 
+  get versioning(): VersioningOptions {
+    return { ...this.#versioning };
+  }
+
   #logMsg(level: "debug" | "info" | "warn" | "error", message: string): void {
     this.options.log?.(level, message);
   }
@@ -216,6 +231,8 @@ export class DurableEngine {
     }
     if (resumed > 0)
       this.#logMsg("info", `Durable engine recovered ${resumed} unfinished instance(s).`);
+    if (this.#versioning.defaultVersion || this.#versioning.matchStrategy === "Strict")
+      this.#logMsg("info", `Orchestration versioning: ${describeVersioning(this.#versioning)}.`);
   }
 
   start(): void {
@@ -340,12 +357,15 @@ export class DurableEngine {
     return this.#functions.get(name.toLowerCase())?.kind;
   }
 
-  /** Creates an instance; resolves once its ExecutionStarted is durable. */
+  /**
+   * Creates an instance; resolves once its ExecutionStarted is durable. It keeps `version` for
+   * life; without one (absent or "") it gets host.json `defaultVersion`, as with the extension.
+   */
   async startNew(
     name: string,
     instanceId: string | undefined,
     input: string | null,
-    version = "",
+    version?: string,
   ): Promise<string> {
     const fn = this.#functions.get(name.toLowerCase());
     if (!fn || fn.kind !== "orchestration") {
@@ -368,7 +388,7 @@ export class DurableEngine {
       c: {
         instanceId: id,
         name: fn.name,
-        version,
+        version: version || this.#versioning.defaultVersion,
         executionId: randomUUID(),
         input,
         time: nowIso(),
@@ -603,6 +623,7 @@ export class DurableEngine {
       this.#readySet.delete(id);
       const inst = this.state.instances.get(id);
       if (!inst || !this.#hasWork(inst)) continue;
+      if (this.#rejects(inst)) continue;
       this.#running.add(id);
       void this.#track(
         this.#runEpisode(inst).then(
@@ -650,6 +671,24 @@ export class DurableEngine {
           }),
       );
     }
+  }
+
+  /**
+   * Version check before an episode (TaskOrchestrationDispatcher): with Reject, an instance this
+   * host does not run stays as it is, messages included, until a host whose versioning accepts
+   * it starts (the check cannot change while this engine runs, so it is not retried here).
+   */
+  #rejects(inst: InstanceRecord): boolean {
+    if (this.#versioning.failureStrategy !== "Reject") return false;
+    if (!refusesVersion(this.#versioning, inst.version)) return false;
+    if (!this.#rejected.has(inst.instanceId)) {
+      this.#rejected.add(inst.instanceId);
+      this.#logMsg(
+        "warn",
+        `Instance '${inst.instanceId}' has version '${inst.version}', which this host does not run (${describeVersioning(this.#versioning)}); it stays queued for a host that does.`,
+      );
+    }
+    return true;
   }
 
   #afterEpisode(id: string, retryLater = false): void {
@@ -759,6 +798,17 @@ export class DurableEngine {
     const started: HistoryEvent = historyEvent(EventType.OrchestratorStarted, time, {});
     const consumed = durable.map((m) => m.seq);
     const incoming = [...durable.map((m) => m.event), ...volatile.map((m) => m.event)];
+
+    // Fail: a refused version ends the instance before the orchestrator runs (Reject never
+    // gets here: #pump leaves those instances queued).
+    if (refusesVersion(this.#versioning, inst.version)) {
+      await this.#failInstance(inst, [started, ...incoming], consumed, time, {
+        message: VERSION_MISMATCH_MESSAGE,
+        details: `The instance's version is '${inst.version}'; this host runs ${describeVersioning(this.#versioning)}.`,
+        errorType: "VersionMismatch",
+      });
+      return;
+    }
 
     const terminate = incoming.find((e) => e.EventType === EventType.ExecutionTerminated);
     if (terminate) {
@@ -1065,7 +1115,8 @@ export class DurableEngine {
             creates.push({
               instanceId: d.instanceId,
               name: this.#functions.get(d.name.toLowerCase())?.name ?? d.name,
-              version: d.version,
+              // Sub-orchestrations without a version get the default too.
+              version: d.version || this.#versioning.defaultVersion,
               executionId: randomUUID(),
               input: d.input,
               parent: { instanceId, executionId, taskScheduledId: d.id },
@@ -1109,7 +1160,7 @@ export class DurableEngine {
     newEvents: HistoryEvent[],
     consumed: number[],
     time: string,
-    failure: { message: string; details?: string },
+    failure: { message: string; details?: string; errorType?: string },
     customStatus?: string | null,
   ): Promise<void> {
     this.#logMsg("warn", `Orchestration '${inst.instanceId}' failed: ${failure.message}`);
@@ -1133,7 +1184,7 @@ export class DurableEngine {
       status: RuntimeStatus;
       output: string;
       customStatus?: string | null;
-      failure?: { message: string; details?: string };
+      failure?: { message: string; details?: string; errorType?: string };
       time: string;
       creates?: CreateInstance[];
       deliveries?: Delivery[];
@@ -1147,9 +1198,10 @@ export class DurableEngine {
     });
     if (o.failure) {
       completed.FailureDetails = {
-        ErrorType: "OrchestrationFailure",
+        ErrorType: o.failure.errorType ?? "OrchestrationFailure",
         ErrorMessage: o.failure.message,
         StackTrace: o.failure.details,
+        ...(o.failure.errorType ? { IsNonRetriable: true } : {}),
       };
     }
     if (inst.parent) {

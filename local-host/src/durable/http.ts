@@ -314,7 +314,7 @@ async function startOrchestration(
     functionName,
     instanceId,
     body.text,
-    req.url.searchParams.get("version") ?? "",
+    req.url.searchParams.get("version") ?? undefined,
   );
   return waitOrCheckStatus(engine, req, origin, id);
 }

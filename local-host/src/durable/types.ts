@@ -95,7 +95,7 @@ export interface InstanceRecord {
   history: HistoryEvent[];
   inbox: InboxMessage[];
   /** Failure details kept for rewind and status. */
-  failure?: { message: string; details?: string };
+  failure?: { message: string; details?: string; errorType?: string };
 }
 
 /** One request in an entity's queue (an operation from a client or an orchestration). */
@@ -152,7 +152,7 @@ export type Op =
       status: RuntimeStatus;
       output?: string | null;
       customStatus?: string | null;
-      failure?: { message: string; details?: string };
+      failure?: { message: string; details?: string; errorType?: string };
       time: string;
       /** Continue-as-new: the next execution starts with this (fresh history). */
       continueAsNew?: { executionId: string; input: string | null; seq: number };

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  applyHostJsonOverrides,
   expandDeep,
   expandSettings,
   mergeEnvironment,
@@ -10,6 +11,7 @@ import {
   resolveConnectionSetting,
   routePrefixOf,
   SettingsError,
+  storageProviderOf,
 } from "../../src/settings";
 import {
   parseTimeSpan,
@@ -59,6 +61,92 @@ describe("settings", () => {
     expect(resolveConnectionSetting("Sb", { "ConnectionStrings:Sb": "b" })).toBe("b");
     expect(resolveConnectionSetting("Sb", { AzureWebJobsSb: "c" })).toBe("c");
     expect(resolveConnectionSetting("Sb", {})).toBeUndefined();
+  });
+});
+
+describe("host.json setting overrides (AzureFunctionsJobHost__...)", () => {
+  const hostJson = {
+    version: "2.0",
+    extensions: {
+      http: { routePrefix: "api" },
+      durableTask: {
+        hubName: "%TASKHUB_NAME%",
+        defaultVersion: "1.0",
+        maxConcurrentActivityFunctions: 20,
+      },
+    },
+  };
+
+  it("replaces the value at the `__` path, matching keys in any case, without touching the input", () => {
+    const out = applyHostJsonOverrides(hostJson, {
+      AzureFunctionsJobHost__extensions__durableTask__defaultVersion: "2.0",
+      AZUREFUNCTIONSJOBHOST__EXTENSIONS__HTTP__ROUTEPREFIX: "v1",
+      azurefunctionsjobhost__extensions__durabletask__maxconcurrentactivityfunctions: "5",
+      UNRELATED__extensions__http__routePrefix: "nope",
+    });
+    expect(out.extensions?.durableTask).toEqual({
+      hubName: "%TASKHUB_NAME%",
+      defaultVersion: "2.0",
+      maxConcurrentActivityFunctions: "5",
+    });
+    expect(out.extensions?.http).toEqual({ routePrefix: "v1" });
+    expect(hostJson.extensions.durableTask.defaultVersion).toBe("1.0");
+  });
+
+  it("creates missing sections and replaces a scalar with a section when the path goes deeper", () => {
+    const out = applyHostJsonOverrides(hostJson, {
+      AzureFunctionsJobHost__extensions__durableTask__versionMatchStrategy: "Strict",
+      AzureFunctionsJobHost__extensions__serviceBus__prefetchCount: "0",
+      AzureFunctionsJobHost__version__inner: "x",
+      AzureFunctionsJobHost__extensions____broken: "ignored",
+    });
+    expect(out.extensions?.durableTask?.versionMatchStrategy).toBe("Strict");
+    expect(out.extensions?.serviceBus).toEqual({ prefetchCount: "0" });
+    expect(out.version).toEqual({ inner: "x" });
+    expect(Object.keys(out.extensions ?? {})).not.toContain("");
+  });
+
+  it("takes overrides from local.settings.json Values as well as the environment (real env wins)", () => {
+    fs.writeFileSync(
+      path.join(dir, "local.settings.json"),
+      JSON.stringify({
+        Values: {
+          AzureFunctionsJobHost__extensions__durableTask__defaultVersion: "3.0",
+          AzureFunctionsJobHost__extensions__http__routePrefix: "file",
+        },
+      }),
+    );
+    const env = mergeEnvironment(
+      { AzureFunctionsJobHost__extensions__http__routePrefix: "real" },
+      readLocalSettings(dir),
+    );
+    const out = applyHostJsonOverrides(hostJson, env);
+    expect(out.extensions?.durableTask?.defaultVersion).toBe("3.0");
+    expect(routePrefixOf(out)).toBe("real");
+  });
+});
+
+describe("Durable storage provider in host.json", () => {
+  it("accepts the Durable Task Scheduler provider and names its connection setting", () => {
+    expect(
+      storageProviderOf({
+        storageProvider: {
+          type: "azureManaged",
+          connectionStringName: "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+        },
+      }),
+    ).toEqual({
+      type: "azureManaged",
+      connectionStringName: "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+    });
+  });
+
+  it("defaults to AzureStorage and refuses a storageProvider that is not an object", () => {
+    expect(storageProviderOf(undefined)).toEqual({ type: "AzureStorage" });
+    expect(storageProviderOf({ storageProvider: { type: "AzureStorage" } })).toEqual({
+      type: "AzureStorage",
+    });
+    expect(() => storageProviderOf({ storageProvider: "azureManaged" })).toThrow(SettingsError);
   });
 });
 
