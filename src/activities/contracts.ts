@@ -9,6 +9,8 @@ export interface SetOrderStatusInput {
   orderId: string;
   status: OrderStatus;
   outcome?: OrderOutcome;
+  /** A stage recorded on the way to `status` in the same call (workflow version 2). */
+  via?: OrderStatus;
 }
 export interface SetOrderStatusOutput {
   status: OrderStatus;

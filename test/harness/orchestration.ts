@@ -136,6 +136,8 @@ export interface ReplayOptions {
   start?: Date;
   /** Milliseconds the clock advances per episode (besides jumping to fired timers). */
   tickMs?: number;
+  /** The instance's orchestration version (ExecutionStarted.Version); "" = unversioned. */
+  version?: string;
 }
 
 const ORCHESTRATOR = "processOrder";
@@ -166,6 +168,7 @@ export class OrchestrationRun {
   readonly states: OrchestratorState[] = [];
   readonly scheduled: Scheduled[] = [];
   readonly instanceId: string;
+  readonly version: string;
   #now: Date;
   #nextId = 0;
   #leafCount = 0;
@@ -180,6 +183,7 @@ export class OrchestrationRun {
     this.instanceId = options.instanceId ?? "00000000-0000-4000-8000-000000000001";
     this.#now = options.start ?? new Date("2024-06-01T10:00:00.000Z");
     this.#tickMs = options.tickMs ?? 100;
+    this.version = options.version ?? "";
   }
 
   get now(): Date {
@@ -192,7 +196,7 @@ export class OrchestrationRun {
     this.#push({
       EventType: EventType.ExecutionStarted,
       Name: ORCHESTRATOR,
-      Version: "",
+      Version: this.version,
       Input: JSON.stringify(this.input),
       OrchestrationInstance: { InstanceId: this.instanceId, ExecutionId: "exec-1" },
       ParentInstance: null,

@@ -44,6 +44,34 @@ describe("setOrderStatus activity", () => {
     expect(fakes.orders.etagOf(order.id)).toBe(etag);
   });
 
+  it("records a `via` stage and the status in one call (workflow version 2), idempotently", async () => {
+    await invokeActivity("setOrderStatus", { orderId: order.id, status: "AwaitingApproval" });
+    await expect(
+      invokeActivity("setOrderStatus", { orderId: order.id, status: "Charging", via: "Approved" }),
+    ).resolves.toEqual({ status: "Charging" });
+    expect(await fakes.orders.get(order.id)).toMatchObject({ status: "Charging" });
+    // Replayed (or retried after both writes): nothing changes.
+    const etag = fakes.orders.etagOf(order.id);
+    await invokeActivity("setOrderStatus", {
+      orderId: order.id,
+      status: "Charging",
+      via: "Approved",
+    });
+    expect(fakes.orders.etagOf(order.id)).toBe(etag);
+    // Retried after only the first write (the order is at `via` already): only the second.
+    await fakes.orders.updateStatus(order.id, "Paid");
+    await fakes.orders.updateStatus(order.id, "Notifying");
+    await invokeActivity("setOrderStatus", {
+      orderId: order.id,
+      status: "Completed",
+      via: "Notifying",
+    });
+    expect(await fakes.orders.get(order.id)).toMatchObject({ status: "Completed" });
+    expect(userLogs()).toContainEqual(
+      expect.objectContaining({ event: "order.status.set", status: "Completed", via: "Notifying" }),
+    );
+  });
+
   it("throws on a forbidden transition or a missing order, and logs it", async () => {
     await expect(
       invokeActivity("setOrderStatus", { orderId: order.id, status: "Completed" }),
