@@ -7,8 +7,15 @@
 // from `npm ci --omit=dev`. The local host, emulators, benchmarks, tests, infra and dev
 // dependencies cannot get in by accident; a final check refuses to finish if any did.
 //
-// Usage: node infra/scripts/stage-package.mjs [--root <dir>] [--out <dir>] [--skip-build]
-//        [--skip-install]
+// The staged host.json gets the Durable storage provider of the provisioned backend: main.bicep
+// outputs DURABLE_STORAGE_PROVIDER (azureManaged: Durable Task Scheduler; AzureStorage: Azure
+// Storage), azd keeps it in the environment and passes it to this hook. The scale controller reads
+// the provider from the packaged host.json, so it is written here, never switched by an app
+// setting. The repository's host.json stays on AzureStorage for `func start` with Azurite.
+//
+// Usage: node infra/scripts/stage-package.mjs [--root <dir>] [--out <dir>]
+//        [--durable-provider <azureManaged|AzureStorage>] [--skip-build] [--skip-install]
+// --durable-provider overrides DURABLE_STORAGE_PROVIDER; one of them is required.
 // --skip-build / --skip-install exist for tests, which stage a tree without compiling or
 // touching the registry.
 import { spawnSync } from "node:child_process";
@@ -42,6 +49,18 @@ const FORBIDDEN_TOP_LEVEL = [
 
 const FILES = ["host.json", "package.json"];
 
+/** host.json extensions.durableTask.storageProvider per DURABLE_STORAGE_PROVIDER value. */
+const DURABLE_PROVIDERS = {
+  // Durable Task Scheduler: only these two keys. The Azure Storage provider's tuning keys
+  // (maxQueuePollingInterval, partitionCount, controlQueue*, trackingStore*, ...) do not apply.
+  azureManaged: () => ({
+    type: "azureManaged",
+    connectionStringName: "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+  }),
+  // Azure Storage: the repository's host.json as it is.
+  AzureStorage: null,
+};
+
 function fail(message) {
   process.stderr.write(`stage-package: ${message}\n`);
   process.exit(1);
@@ -49,16 +68,41 @@ function fail(message) {
 
 function parseArgs(argv) {
   const here = dirname(fileURLToPath(import.meta.url));
-  const opts = { root: resolve(here, "..", ".."), out: "", skipBuild: false, skipInstall: false };
+  const opts = {
+    root: resolve(here, "..", ".."),
+    out: "",
+    durableProvider: "",
+    durableProviderFrom: "",
+    skipBuild: false,
+    skipInstall: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--root") opts.root = resolve(argv[++i] ?? fail("--root needs a directory"));
     else if (a === "--out") opts.out = resolve(argv[++i] ?? fail("--out needs a directory"));
-    else if (a === "--skip-build") opts.skipBuild = true;
+    else if (a === "--durable-provider") {
+      opts.durableProvider =
+        argv[++i] ?? fail("--durable-provider needs azureManaged or AzureStorage");
+      opts.durableProviderFrom = "--durable-provider";
+    } else if (a === "--skip-build") opts.skipBuild = true;
     else if (a === "--skip-install") opts.skipInstall = true;
     else fail(`unknown argument ${a}`);
   }
   opts.out ||= join(opts.root, "dist", "azd-package");
+  if (!opts.durableProviderFrom && process.env.DURABLE_STORAGE_PROVIDER) {
+    opts.durableProvider = process.env.DURABLE_STORAGE_PROVIDER;
+    opts.durableProviderFrom = "DURABLE_STORAGE_PROVIDER";
+  }
+  if (!opts.durableProvider) {
+    fail(
+      "DURABLE_STORAGE_PROVIDER is not set (the Durable backend's host.json provider): run azd provision first, or pass --durable-provider <azureManaged|AzureStorage>",
+    );
+  }
+  if (!Object.hasOwn(DURABLE_PROVIDERS, opts.durableProvider)) {
+    fail(
+      `unknown Durable storage provider ${JSON.stringify(opts.durableProvider)} from ${opts.durableProviderFrom}: expected azureManaged or AzureStorage`,
+    );
+  }
   return opts;
 }
 
@@ -82,8 +126,36 @@ function devOnlyPackages(lock) {
     .map(([path]) => path);
 }
 
+/** Writes the staged host.json with the chosen Durable provider; returns the line to print. */
+function stageHostJson(root, out, provider, from) {
+  const source = join(root, "host.json");
+  let host;
+  try {
+    host = JSON.parse(readFileSync(source, "utf8"));
+  } catch (e) {
+    fail(`host.json is not valid JSON: ${e.message}`);
+  }
+  const make = DURABLE_PROVIDERS[provider];
+  if (!make) {
+    // Byte for byte: the repository's host.json is the Azure Storage configuration.
+    const type = host.extensions?.durableTask?.storageProvider?.type;
+    if (type !== undefined && type !== provider)
+      fail(`host.json storageProvider.type is ${JSON.stringify(type)}, expected ${provider}`);
+    cpSync(source, join(out, "host.json"));
+    return `host.json durableTask.storageProvider: ${provider}, as in the repository (from ${from})`;
+  }
+  host.extensions ??= {};
+  host.extensions.durableTask ??= {};
+  host.extensions.durableTask.storageProvider = make();
+  writeFileSync(join(out, "host.json"), `${JSON.stringify(host, null, 2)}\n`);
+  const { connectionStringName } = host.extensions.durableTask.storageProvider;
+  return `host.json durableTask.storageProvider: ${provider}, connection ${connectionStringName} (from ${from})`;
+}
+
 function main() {
-  const { root, out, skipBuild, skipInstall } = parseArgs(process.argv.slice(2));
+  const { root, out, durableProvider, durableProviderFrom, skipBuild, skipInstall } = parseArgs(
+    process.argv.slice(2),
+  );
   const pkgPath = join(root, "package.json");
   if (!existsSync(pkgPath)) fail(`no package.json in ${root}`);
   const pkg = JSON.parse(readFileSync(pkgPath, "utf8"));
@@ -106,6 +178,7 @@ function main() {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   for (const f of FILES) cpSync(join(root, f), join(out, f));
+  const providerLine = stageHostJson(root, out, durableProvider, durableProviderFrom);
   cpSync(join(root, appDir), join(out, appDir), {
     recursive: true,
     // Declarations and build info are compile-time only; .js and source maps are runtime.
@@ -143,6 +216,7 @@ function main() {
   if (!files.includes(main)) fail(`${main} was not staged`);
 
   const bytes = files.reduce((n, f) => n + statSync(join(out, f)).size, 0);
+  process.stdout.write(`stage-package: ${providerLine}\n`);
   process.stdout.write(
     `stage-package: ${files.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB in ${relative(process.cwd(), out) || "."}\n`,
   );

@@ -75,12 +75,19 @@ function listFiles(dir: string, base = dir): string[] {
   });
 }
 
-function stage(root: string, extra: string[] = []) {
+/**
+ * Runs the stage script. DURABLE_STORAGE_PROVIDER is AzureStorage unless `provider` says
+ * otherwise (null: unset); the caller's own environment never leaks in.
+ */
+function stage(root: string, extra: string[] = [], provider: string | null = "AzureStorage") {
   const out = join(root, "dist", "azd-package");
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DURABLE_STORAGE_PROVIDER;
+  if (provider !== null) env.DURABLE_STORAGE_PROVIDER = provider;
   const r = spawnSync(
     process.execPath,
     [SCRIPT, "--root", root, "--skip-build", "--skip-install", ...extra],
-    { encoding: "utf8" },
+    { encoding: "utf8", env },
   );
   return { ...r, out, files: r.status === 0 ? listFiles(out).sort() : [] };
 }
@@ -191,6 +198,179 @@ describe("stage-package.mjs on a fixture", () => {
     const r = stage(fixture(), ["--remote-build"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/unknown argument --remote-build/);
+  });
+});
+
+describe("the packaged host.json gets the provisioned Durable backend's provider", () => {
+  type HostJson = {
+    version: string;
+    extensionBundle?: unknown;
+    extensions: { durableTask: Record<string, unknown> & { storageProvider: object } };
+  };
+  const repoHostPath = join(REPO, "host.json");
+  const repoHostText = readFileSync(repoHostPath, "utf8");
+  const repoHost = JSON.parse(repoHostText) as HostJson;
+  /** Keys only the Azure Storage provider understands; none may reach the scheduler's config. */
+  const AZURE_STORAGE_ONLY =
+    /^(maxQueuePollingInterval|partitionCount|controlQueue.*|workItemQueue.*|trackingStore.*|useTablePartitionManagement|useLegacyPartitionManagement|connectionStringName|connectionName|maxQueueMessage.*|fetchLargeMessagesAutomatically|useAppLease|appLeaseOptions)$/;
+
+  /** A tree with the repository's host.json plus Durable versioning keys, as a later change may add. */
+  function fixture(hostJson: object | string = repoHostText): string {
+    const root = tempDir();
+    write(root, "package.json", JSON.stringify({ name: "fixture", main: "dist/src/index.js" }));
+    write(root, "host.json", typeof hostJson === "string" ? hostJson : JSON.stringify(hostJson));
+    write(root, "dist/src/index.js", "x");
+    return root;
+  }
+  const staged = (r: { out: string }) =>
+    JSON.parse(readFileSync(join(r.out, "host.json"), "utf8")) as HostJson;
+
+  it("the repository's host.json stays on AzureStorage (func start + Azurite)", () => {
+    expect(repoHost.extensions.durableTask.storageProvider).toMatchObject({ type: "AzureStorage" });
+    expect(repoHost.extensions.durableTask.hubName).toBe("%TASKHUB_NAME%");
+  });
+
+  it("azureManaged: exactly type + DURABLE_TASK_SCHEDULER_CONNECTION_STRING, the rest of host.json kept", () => {
+    const withVersioning = {
+      ...repoHost,
+      extensions: {
+        ...repoHost.extensions,
+        durableTask: {
+          ...repoHost.extensions.durableTask,
+          defaultVersion: "1.0",
+          versionMatchStrategy: "CurrentOrOlder",
+          versionFailureStrategy: "Reject",
+          storageProvider: {
+            ...repoHost.extensions.durableTask.storageProvider,
+            partitionCount: 4,
+            controlQueueBatchSize: 32,
+            controlQueueBufferThreshold: 128,
+            trackingStoreConnectionStringName: "X",
+            useTablePartitionManagement: true,
+          },
+        },
+      },
+    };
+    const root = fixture(withVersioning);
+    const r = stage(root, [], "azureManaged");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /^stage-package: host\.json durableTask\.storageProvider: azureManaged, connection DURABLE_TASK_SCHEDULER_CONNECTION_STRING \(from DURABLE_STORAGE_PROVIDER\)$/m,
+    );
+    const host = staged(r);
+    expect(host.extensions.durableTask.storageProvider).toEqual({
+      type: "azureManaged",
+      connectionStringName: "DURABLE_TASK_SCHEDULER_CONNECTION_STRING",
+    });
+    // Everything else is the source host.json: hubName, bundle, versioning, other extensions.
+    const { storageProvider: _sp, ...durableRest } = host.extensions.durableTask;
+    const { storageProvider: _src, ...sourceDurableRest } = withVersioning.extensions.durableTask;
+    expect(durableRest).toEqual(sourceDurableRest);
+    expect(durableRest).toMatchObject({
+      hubName: "%TASKHUB_NAME%",
+      defaultVersion: "1.0",
+      versionMatchStrategy: "CurrentOrOlder",
+      versionFailureStrategy: "Reject",
+    });
+    expect({ ...host, extensions: { ...host.extensions, durableTask: {} } }).toEqual({
+      ...withVersioning,
+      extensions: { ...withVersioning.extensions, durableTask: {} },
+    });
+    expect(host.extensionBundle).toEqual(repoHost.extensionBundle);
+  });
+
+  it("azureManaged: none of the Azure Storage-only keys, anywhere under durableTask", () => {
+    const r = stage(fixture(), [], "azureManaged");
+    expect(r.status).toBe(0);
+    const collect = (o: unknown): string[] =>
+      o && typeof o === "object" ? Object.entries(o).flatMap(([k, v]) => [k, ...collect(v)]) : [];
+    const keys = collect(staged(r).extensions.durableTask.storageProvider);
+    expect(keys.filter((k) => k !== "connectionStringName" && AZURE_STORAGE_ONLY.test(k))).toEqual(
+      [],
+    );
+    expect(keys.sort()).toEqual(["connectionStringName", "type"]);
+    // The check itself recognises the keys the repository's Azure Storage config uses.
+    expect(AZURE_STORAGE_ONLY.test("maxQueuePollingInterval")).toBe(true);
+  });
+
+  it("AzureStorage: the repository's host.json byte for byte", () => {
+    const r = stage(fixture(), [], "AzureStorage");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(r.out, "host.json"), "utf8")).toBe(repoHostText);
+    expect(r.stdout).toMatch(
+      /^stage-package: host\.json durableTask\.storageProvider: AzureStorage, as in the repository \(from DURABLE_STORAGE_PROVIDER\)$/m,
+    );
+  });
+
+  it("--durable-provider works without the environment variable and overrides it", () => {
+    const r = stage(fixture(), ["--durable-provider", "azureManaged"], null);
+    expect(r.status).toBe(0);
+    expect(staged(r).extensions.durableTask.storageProvider).toMatchObject({
+      type: "azureManaged",
+    });
+    expect(r.stdout).toMatch(/azureManaged.*\(from --durable-provider\)$/m);
+    const r2 = stage(fixture(), ["--durable-provider", "AzureStorage"], "azureManaged");
+    expect(r2.status).toBe(0);
+    expect(staged(r2).extensions.durableTask.storageProvider).toMatchObject({
+      type: "AzureStorage",
+    });
+  });
+
+  it("fails with one line naming the fix when no provider is given", () => {
+    for (const provider of [null, ""]) {
+      const root = fixture();
+      const r = stage(root, [], provider);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(/run azd provision first, or pass --durable-provider/);
+      expect(listFiles(root)).not.toContain("dist/azd-package/host.json");
+    }
+  });
+
+  it("fails on an unknown provider, from the environment or the option", () => {
+    for (const [extra, env] of [
+      [[], "azure_storage"],
+      [[], "durableTaskScheduler"],
+      [["--durable-provider", "netherite"], null],
+      [["--durable-provider"], null],
+    ] as [string[], string | null][]) {
+      const r = stage(fixture(), extra, env);
+      expect({ extra, env, status: r.status }).toEqual({ extra, env, status: 1 });
+      expect(r.stderr).toMatch(
+        /unknown Durable storage provider|needs azureManaged or AzureStorage/,
+      );
+    }
+  });
+
+  it("AzureStorage refuses a host.json that names another provider", () => {
+    const other = {
+      ...repoHost,
+      extensions: {
+        ...repoHost.extensions,
+        durableTask: { ...repoHost.extensions.durableTask, storageProvider: { type: "mssql" } },
+      },
+    };
+    const r = stage(fixture(other), [], "AzureStorage");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/storageProvider\.type is "mssql", expected AzureStorage/);
+  });
+
+  it("never changes the repository's host.json", () => {
+    const root = tempDir();
+    cpSync(repoHostPath, join(root, "host.json"));
+    write(root, "package.json", JSON.stringify({ name: "fixture", main: "dist/src/index.js" }));
+    write(root, "dist/src/index.js", "x");
+    expect(stage(root, [], "azureManaged").status).toBe(0);
+    expect(readFileSync(join(root, "host.json"), "utf8")).toBe(repoHostText);
+    expect(readFileSync(repoHostPath, "utf8")).toBe(repoHostText);
+  });
+
+  it("the prepackage hook gets the provider from azd: main.bicep outputs DURABLE_STORAGE_PROVIDER", () => {
+    const bicep = readFileSync(join(REPO, "infra", "main.bicep"), "utf8");
+    expect(bicep).toMatch(/^output DURABLE_STORAGE_PROVIDER string = /m);
+    expect(readFileSync(SCRIPT, "utf8")).toContain("process.env.DURABLE_STORAGE_PROVIDER");
   });
 });
 
