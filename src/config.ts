@@ -2,6 +2,8 @@
 // and validated once, with errors that name the setting at fault. Connection settings are read
 // only by the adapter that needs them, so e.g. a trigger that never touches Service Bus does not
 // fail on a missing ServiceBusConnection.
+import type { AuthConfig } from "./auth/token";
+import { isAcceptableIssuerUrl } from "./auth/token";
 import { parseIsoDuration } from "./domain/duration";
 
 export class ConfigError extends Error {
@@ -203,4 +205,23 @@ export function readServiceBusConnection(env: Env = process.env): ServiceBusConn
     "ServiceBusConnection",
     "not set: give ServiceBusConnection (connection string) or ServiceBusConnection__fullyQualifiedNamespace",
   );
+}
+
+/**
+ * AUTH_AUTHORITY (the token issuer: `https://login.microsoftonline.com/<tenant>/v2.0` in Azure,
+ * the development issuer on loopback locally; `http:` only on loopback) and AUTH_AUDIENCE (the
+ * API's client id, the tokens' `aud`). Both are required: there is no way to turn checking off.
+ */
+export function readAuthConfig(env: Env = process.env): AuthConfig {
+  const authority = read(env, "AUTH_AUTHORITY");
+  if (!authority) throw new ConfigError("AUTH_AUTHORITY", "not set: give the token issuer's URL");
+  if (!isAcceptableIssuerUrl(authority)) {
+    throw new ConfigError(
+      "AUTH_AUTHORITY",
+      `'${authority}' must be an https URL (http only on localhost, 127.0.0.1 or ::1)`,
+    );
+  }
+  const audience = read(env, "AUTH_AUDIENCE");
+  if (!audience) throw new ConfigError("AUTH_AUDIENCE", "not set: give the API's client id");
+  return { authority, audience };
 }

@@ -15,11 +15,13 @@ type Expected = {
   durableClient: boolean;
 };
 
+// Every API route is authLevel anonymous: a bearer token (src/auth) is the identity, not a
+// function key; health is public.
 const http = (
   method: string,
   route: string,
   durableClient: boolean,
-  authLevel = "function",
+  authLevel = "anonymous",
 ): Expected => ({
   trigger: "httpTrigger",
   route,

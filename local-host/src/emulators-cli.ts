@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   const root = projectRoot();
   const opts = new Command()
     .name("emulators")
-    .description("Starts Azurite, the Cosmos DB emulator and the Service Bus emulator.")
+    .description(
+      "Starts Azurite, the Cosmos DB emulator, the Service Bus emulator and the development token issuer.",
+    )
     .option("--data-dir <dir>", "persistence root (env DATA_DIR; default .data/)")
     .option("--free-ports", "use free ports instead of 10000-10002, 8081 and 5672")
     .option(
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
     ports: opts.freePorts ? "free" : "standard",
     cosmosProvision: fs.existsSync(opts.cosmosConfig) ? opts.cosmosConfig : undefined,
     serviceBusConfig: fs.existsSync(opts.servicebusConfig) ? opts.servicebusConfig : undefined,
+    ...(process.env.AUTH_AUDIENCE ? { issuerAudience: process.env.AUTH_AUDIENCE } : {}),
     log: (level, message) => log(level, message),
   });
   const values: Record<string, string> = {};
@@ -47,6 +50,15 @@ async function main(): Promise<void> {
   }
   if (running.serviceBusConnectionString)
     values.ServiceBusConnection = running.serviceBusConnectionString;
+  if (running.issuer) {
+    values.AUTH_AUTHORITY = running.issuer.url;
+    values.AUTH_AUDIENCE = running.issuer.audience;
+  }
+  // `npm run token` finds the issuer here (as it finds the local host's endpoints.json).
+  fs.writeFileSync(
+    path.join(dataDir, "endpoints.json"),
+    JSON.stringify({ issuer: running.issuer, emulatorPorts: running.ports }, null, 2) + "\n",
+  );
   process.stdout.write(
     `Emulators running (state in ${path.join(dataDir, "emulators")}); ports: ${JSON.stringify(running.ports)}\n\n` +
       `local.settings.json "Values" for func start:\n${JSON.stringify(values, null, 2)}\n\nCtrl+C stops them.\n`,

@@ -58,6 +58,8 @@ export interface Endpoints {
   storageConnectionString?: string;
   cosmos?: { endpoint: string; key: string; connectionString: string };
   serviceBusConnectionString?: string;
+  /** The development token issuer (`npm run token` mints from it) and the audience. */
+  issuer?: { url: string; audience: string };
   emulatorPorts?: Record<string, number>;
   pids: { host: number; worker?: number; emulators?: number };
   keys?: { functionKey: string; masterKey: string; systemKey: string };
@@ -187,6 +189,9 @@ export class Host {
           host: "127.0.0.1",
           cosmosProvision: fs.existsSync(cosmosProvision) ? cosmosProvision : undefined,
           serviceBusConfig: fs.existsSync(serviceBusConfig) ? serviceBusConfig : undefined,
+          ...(environment({}).AUTH_AUDIENCE
+            ? { issuerAudience: environment({}).AUTH_AUDIENCE }
+            : {}),
         },
         this.log,
       );
@@ -201,6 +206,11 @@ export class Host {
         }
         if (e.serviceBusConnectionString) {
           provided.ServiceBusConnection = e.serviceBusConnectionString;
+        }
+        if (e.issuer) {
+          // The app trusts the development issuer it started (its port is kept per DATA_DIR).
+          provided.AUTH_AUTHORITY = e.issuer.url;
+          provided.AUTH_AUDIENCE = e.issuer.audience;
         }
         return environment(provided);
       });
@@ -296,6 +306,10 @@ export class Host {
       storageConnectionString: env.AzureWebJobsStorage,
       cosmos: this.#emulators?.cosmos,
       serviceBusConnectionString: env.ServiceBusConnection,
+      // The development issuer, when the app trusts it (a real AUTH_AUTHORITY in the environment wins).
+      ...(this.#emulators?.issuer && env.AUTH_AUTHORITY === this.#emulators.issuer.url
+        ? { issuer: { url: env.AUTH_AUTHORITY, audience: env.AUTH_AUDIENCE ?? "" } }
+        : {}),
       emulatorPorts: this.#emulators?.ports,
       pids: {
         host: process.pid,

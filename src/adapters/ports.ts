@@ -1,5 +1,6 @@
 // Small interfaces the activities and triggers depend on; Cosmos, Service Bus and the simulated
 // gateway/notifier implement them, tests use fakes.
+import type { Visibility } from "../auth/rights";
 import type {
   NotificationChannel,
   Order,
@@ -21,6 +22,8 @@ export interface OrderStore {
     status?: OrderStatus;
     limit: number;
     continuationToken?: string;
+    /** Only orders matching at least one of these (absent: every order). */
+    visibleTo?: Visibility;
   }): Promise<{ items: Order[]; continuationToken?: string }>;
 }
 

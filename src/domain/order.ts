@@ -90,6 +90,8 @@ export interface Order {
   requestHash: string;
   idempotencyKey?: string;
   source: "http" | "servicebus";
+  /** Who placed an order that came over HTTP (absent for orders-inbound). */
+  createdBy?: CreatedBy;
   createdAt: string;
   updatedAt: string;
   outcome?: OrderOutcome;
@@ -101,7 +103,27 @@ export interface OrderOutcome {
   reason?: string;
   chargeId?: string;
   refundId?: string;
+  /** The approver's display name (decidedBy.name). */
   approvedBy?: string;
+  /** Who approved, rejected or cancelled the order, and when. */
+  decidedBy?: DecidedBy;
+}
+
+/**
+ * The caller that placed an order: a customer (delegated token; `id` = their oid, `clientId` =
+ * the client application they used) or an application (app-only token; `id` = its client id).
+ */
+export interface CreatedBy {
+  kind: "customer" | "app";
+  id: string;
+  clientId?: string;
+}
+
+/** A person's decision: token `oid` (else `sub`), display name, and when it was made. */
+export interface DecidedBy {
+  id: string;
+  name: string;
+  at: string;
 }
 
 /** Input of the processOrder orchestration: everything it needs, config included (no env reads). */
@@ -126,8 +148,17 @@ export const ORCHESTRATOR_NAME = "processOrder";
 export const APPROVAL_EVENT = "ApprovalDecision";
 export const CANCEL_EVENT = "CancelOrder";
 
+/** The approval event's data. `approver` is the decider's display name (kept for instances
+ * started before decisions carried `decidedBy`). */
 export interface ApprovalDecision {
   approved: boolean;
   approver: string;
   reason?: string;
+  decidedBy?: DecidedBy;
+}
+
+/** The cancel event's data. */
+export interface CancelRequest {
+  reason?: string;
+  decidedBy?: DecidedBy;
 }

@@ -149,7 +149,8 @@ export const inboundOrderSchema = z.strictObject({ ...orderFields, orderId: uuid
 
 export const approvalSchema = z.strictObject({
   approved: z.boolean({ error: must("true or false") }),
-  approver: text(),
+  /** Deprecated and ignored: the decider is the caller named by the token. */
+  approver: optionalText(LIMITS.text),
   reason: optionalText(LIMITS.reason),
 });
 
@@ -226,9 +227,14 @@ export function validateInboundOrder(
   };
 }
 
-export function validateApproval(input: unknown): Validated<ApprovalDecision> {
+/** The body of POST /orders/{id}/approval; a deprecated `approver` is accepted and dropped. */
+export function validateApproval(
+  input: unknown,
+): Validated<Omit<ApprovalDecision, "approver" | "decidedBy">> {
   const result = run(approvalSchema, input);
-  return result.ok ? { ok: true, value: withoutUndefined(result.value) } : result;
+  if (!result.ok) return result;
+  const { approver: _ignored, ...decision } = result.value;
+  return { ok: true, value: withoutUndefined(decision) };
 }
 
 export function validateCancel(input: unknown): Validated<{ reason?: string }> {

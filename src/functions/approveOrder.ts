@@ -1,9 +1,12 @@
-// POST /api/orders/{orderId}/approval { approved, approver, reason }: the human decision for an
-// order at or above the approval threshold.
+// POST /api/orders/{orderId}/approval { approved, reason }: the human decision for an order at or
+// above the approval threshold, attributed to the caller (decidedBy). The body's `approver` is
+// deprecated and ignored. Nobody decides an order they placed.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { APPROVAL_EVENT } from "../domain/order";
+import { RIGHTS, decidedBy, placedBy } from "../auth/rights";
 import { validateApproval } from "../domain/validation";
+import { forbidden } from "../http/auth";
 import { readJsonBody } from "../http/body";
 import { guardOrder } from "../http/guard";
 import { problems } from "../http/problem";
@@ -14,14 +17,22 @@ export async function approveOrder(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  return guardOrder(request, context, "POST /orders/{id}/approval", async (orderId) => {
+  const right = RIGHTS.decideOrder;
+  return guardOrder(request, context, "POST /orders/{id}/approval", right, async (order, auth) => {
+    if (placedBy(auth.caller, order)) {
+      return forbidden(right, {
+        detail: "Nobody approves or rejects an order they placed.",
+        needs: "another approver",
+      });
+    }
     const body = await readJsonBody(request);
     if (!body.ok) return body.response;
     const decision = validateApproval(body.value);
     if (!decision.ok) return problems.invalid(decision.errors);
-    return raiseOrderEvent(request, client, context, orderId, {
+    const by = decidedBy(auth.caller, new Date());
+    return raiseOrderEvent(request, client, context, order, {
       name: APPROVAL_EVENT,
-      data: decision.value,
+      data: { ...decision.value, approver: by.name, decidedBy: by },
       action: decision.value.approved ? "approved" : "rejected",
     });
   });
@@ -30,6 +41,6 @@ export async function approveOrder(
 df.app.client.http("approveOrder", {
   methods: ["POST"],
   route: "orders/{orderId}/approval",
-  authLevel: "function",
+  authLevel: "anonymous" /* a bearer token is required (src/auth) */,
   handler: approveOrder,
 });

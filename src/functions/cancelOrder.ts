@@ -3,6 +3,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { CANCEL_EVENT } from "../domain/order";
+import { RIGHTS, decidedBy } from "../auth/rights";
 import { validateCancel } from "../domain/validation";
 import { readJsonBody } from "../http/body";
 import { guardOrder } from "../http/guard";
@@ -14,22 +15,28 @@ export async function cancelOrder(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  return guardOrder(request, context, "POST /orders/{id}/cancel", async (orderId) => {
-    const body = await readJsonBody(request, { optional: true, emptyValue: {} });
-    if (!body.ok) return body.response;
-    const cancel = validateCancel(body.value);
-    if (!cancel.ok) return problems.invalid(cancel.errors);
-    return raiseOrderEvent(request, client, context, orderId, {
-      name: CANCEL_EVENT,
-      data: cancel.value,
-      action: "cancelled",
-    });
-  });
+  return guardOrder(
+    request,
+    context,
+    "POST /orders/{id}/cancel",
+    RIGHTS.cancelOrder,
+    async (order, auth) => {
+      const body = await readJsonBody(request, { optional: true, emptyValue: {} });
+      if (!body.ok) return body.response;
+      const cancel = validateCancel(body.value);
+      if (!cancel.ok) return problems.invalid(cancel.errors);
+      return raiseOrderEvent(request, client, context, order, {
+        name: CANCEL_EVENT,
+        data: { ...cancel.value, decidedBy: decidedBy(auth.caller, new Date()) },
+        action: "cancelled",
+      });
+    },
+  );
 }
 
 df.app.client.http("cancelOrder", {
   methods: ["POST"],
   route: "orders/{orderId}/cancel",
-  authLevel: "function",
+  authLevel: "anonymous" /* a bearer token is required (src/auth) */,
   handler: cancelOrder,
 });

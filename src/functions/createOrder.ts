@@ -1,11 +1,15 @@
 // POST /api/orders: accept an order, write it, start its workflow, answer 202 + where to poll.
+// A customer orders for themselves only; an application with Orders.Submit for any customer. The
+// creator is recorded on the order, and a replay of its Idempotency-Key by anyone else is a 422.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { getServices } from "../adapters/services";
+import { RIGHTS, creatorFor } from "../auth/rights";
 import { getSettings } from "../config";
 import { validateIdempotencyKey } from "../domain/validation";
 import { readJsonBody } from "../http/body";
-import { guard } from "../http/guard";
+import { forbidden } from "../http/auth";
+import { guardRoute } from "../http/guard";
 import { problem, problems } from "../http/problem";
 import { accepted, json, statusUrl } from "../http/responses";
 import { acceptOrder } from "../intake/acceptOrder";
@@ -15,7 +19,8 @@ export async function createOrder(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  return guard(context, { route: "POST /orders" }, async () => {
+  const right = RIGHTS.createOrder;
+  return guardRoute(request, context, "POST /orders", right, async ({ caller }) => {
     const key = request.headers.get("idempotency-key") ?? undefined;
     const keyError = key === undefined ? undefined : validateIdempotencyKey(key);
     if (keyError) {
@@ -26,10 +31,15 @@ export async function createOrder(
     const body = await readJsonBody(request);
     if (!body.ok) return body.response;
 
+    // Who creates it depends on the body's customerId (validated with the rest by acceptOrder).
+    const customerId = (body.value as { customerId?: unknown } | null)?.customerId;
+    const creator = typeof customerId === "string" ? creatorFor(caller, customerId) : undefined;
+    if (creator && !creator.ok) return forbidden(right, creator);
+
     const services = getServices();
     const result = await acceptOrder(
       body.value,
-      { kind: "http", idempotencyKey: key },
+      { kind: "http", idempotencyKey: key, createdBy: creator?.createdBy },
       {
         client,
         orders: services.orders,
@@ -64,6 +74,6 @@ export async function createOrder(
 df.app.client.http("createOrder", {
   methods: ["POST"],
   route: "orders",
-  authLevel: "function",
+  authLevel: "anonymous" /* a bearer token is required (src/auth) */,
   handler: createOrder,
 });

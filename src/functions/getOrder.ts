@@ -1,8 +1,8 @@
 // GET /api/orders/{orderId}: the stored order plus the workflow's runtime and custom status.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { getServices } from "../adapters/services";
-import { guardOrder, orderNotFound } from "../http/guard";
+import { RIGHTS } from "../auth/rights";
+import { guardOrder } from "../http/guard";
 import { json } from "../http/responses";
 import { orderView } from "../http/views";
 import { getInstance } from "../intake/instances";
@@ -12,10 +12,8 @@ export async function getOrder(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  return guardOrder(request, context, "GET /orders/{id}", async (orderId) => {
-    const order = await getServices().orders.get(orderId);
-    if (!order) return orderNotFound(orderId);
-    const instance = await getInstance(client, orderId);
+  return guardOrder(request, context, "GET /orders/{id}", RIGHTS.readOrder, async (order) => {
+    const instance = await getInstance(client, order.id);
     return json(200, {
       ...orderView(order),
       runtimeStatus: instance ? String(instance.runtimeStatus) : null,
@@ -27,6 +25,6 @@ export async function getOrder(
 df.app.client.http("getOrder", {
   methods: ["GET"],
   route: "orders/{orderId}",
-  authLevel: "function",
+  authLevel: "anonymous" /* a bearer token is required (src/auth) */,
   handler: getOrder,
 });

@@ -1,8 +1,8 @@
 // GET /api/orders/{orderId}/status: what clients poll after a 202 (see src/http/orderStatus.ts).
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
-import { getServices } from "../adapters/services";
-import { guardOrder, orderNotFound } from "../http/guard";
+import { RIGHTS } from "../auth/rights";
+import { guardOrder } from "../http/guard";
 import { statusAnswer } from "../http/orderStatus";
 import { json, statusUrl } from "../http/responses";
 import { getInstance } from "../intake/instances";
@@ -12,23 +12,28 @@ export async function getOrderStatus(
   client: df.DurableClient,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  return guardOrder(request, context, "GET /orders/{id}/status", async (orderId) => {
-    const order = await getServices().orders.get(orderId);
-    if (!order) return orderNotFound(orderId);
-    const answer = statusAnswer(order, await getInstance(client, orderId));
-    if (answer.done) return json(200, answer.body);
-    const location = statusUrl(request, orderId);
-    return json(
-      202,
-      { ...answer.body, statusQueryGetUri: location },
-      { Location: location, "Retry-After": String(answer.retryAfterSeconds) },
-    );
-  });
+  return guardOrder(
+    request,
+    context,
+    "GET /orders/{id}/status",
+    RIGHTS.readOrder,
+    async (order) => {
+      const orderId = order.id;
+      const answer = statusAnswer(order, await getInstance(client, orderId));
+      if (answer.done) return json(200, answer.body);
+      const location = statusUrl(request, orderId);
+      return json(
+        202,
+        { ...answer.body, statusQueryGetUri: location },
+        { Location: location, "Retry-After": String(answer.retryAfterSeconds) },
+      );
+    },
+  );
 }
 
 df.app.client.http("getOrderStatus", {
   methods: ["GET"],
   route: "orders/{orderId}/status",
-  authLevel: "function",
+  authLevel: "anonymous" /* a bearer token is required (src/auth) */,
   handler: getOrderStatus,
 });

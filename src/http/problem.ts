@@ -27,6 +27,11 @@ export const PROBLEM_TYPES = {
     title: "The body must be JSON",
   },
   payloadTooLarge: { type: "urn:orders:problem:payload-too-large", title: "The body is too large" },
+  unauthorized: {
+    type: "urn:orders:problem:unauthorized",
+    title: "A valid access token is required",
+  },
+  forbidden: { type: "urn:orders:problem:forbidden", title: "The token does not grant this" },
   notFound: { type: "urn:orders:problem:not-found", title: "Not found" },
   conflict: {
     type: "urn:orders:problem:conflict",
@@ -67,8 +72,8 @@ export const problems = {
     problem(
       "idempotencyKeyReused",
       422,
-      "This Idempotency-Key was used for a different request body by the same customer. Use a new key for a new order.",
-      { errors: [{ header: "Idempotency-Key", detail: "already used with a different body" }] },
+      "This Idempotency-Key was already used for a different request. Use a new key for a new order.",
+      { errors: [{ header: "Idempotency-Key", detail: "already used for a different request" }] },
     ),
   unavailable: (retryAfterSeconds: number) =>
     problem(

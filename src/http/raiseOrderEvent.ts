@@ -5,11 +5,9 @@
 // (410) and the status endpoint reports the outcome.
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { DurableClient } from "durable-functions";
-import { getServices } from "../adapters/services";
-import type { OrderCustomStatus } from "../domain/order";
+import type { Order, OrderCustomStatus } from "../domain/order";
 import { logInfo } from "../observability/log";
 import { getInstance } from "../intake/instances";
-import { orderNotFound } from "./guard";
 import { problems } from "./problem";
 import { accepted } from "./responses";
 
@@ -17,11 +15,10 @@ export async function raiseOrderEvent(
   request: HttpRequest,
   client: DurableClient,
   context: InvocationContext,
-  orderId: string,
+  order: Order,
   event: { name: string; data: unknown; action: string },
 ): Promise<HttpResponseInit> {
-  const order = await getServices().orders.get(orderId);
-  if (!order) return orderNotFound(orderId);
+  const orderId = order.id;
   const instance = await getInstance(client, orderId);
   const stage = (instance?.customStatus as Partial<OrderCustomStatus> | null | undefined)?.stage;
   if (!instance || instance.runtimeStatus !== "Running" || stage !== "AwaitingApproval") {

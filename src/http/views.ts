@@ -13,6 +13,7 @@ export interface OrderView {
   status: Order["status"];
   outcome?: Order["outcome"];
   source: Order["source"];
+  createdBy?: Order["createdBy"];
   idempotencyKey?: string;
   createdAt: string;
   updatedAt: string;
@@ -34,5 +35,6 @@ export function orderView(order: Order): OrderView {
   };
   if (order.outcome) view.outcome = order.outcome;
   if (order.idempotencyKey) view.idempotencyKey = order.idempotencyKey;
+  if (order.createdBy) view.createdBy = order.createdBy;
   return view;
 }

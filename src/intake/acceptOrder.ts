@@ -10,8 +10,10 @@
 // the order twice.
 import type { InvocationContext } from "@azure/functions";
 import type { OrderStore, PaymentGateway } from "../adapters/ports";
+import { sameCreator } from "../auth/rights";
 import {
   NOTIFICATION_CHANNELS,
+  type CreatedBy,
   ORCHESTRATOR_NAME,
   type NewOrderRequest,
   type Order,
@@ -25,7 +27,9 @@ import { deriveOrderId, newOrderId } from "./orderId";
 import { requestHash } from "./requestHash";
 
 export type OrderSource =
-  { kind: "http"; idempotencyKey?: string } | { kind: "servicebus"; messageId?: string };
+  /** `createdBy` is required for a valid HTTP order (absent only when the body is invalid). */
+  | { kind: "http"; idempotencyKey?: string; createdBy?: CreatedBy }
+  | { kind: "servicebus"; messageId?: string };
 
 export interface AcceptOrderDeps {
   client: InstanceClient;
@@ -126,7 +130,11 @@ export async function acceptOrder(
     createdAt: now,
     updatedAt: now,
   };
-  if (source.kind === "http" && source.idempotencyKey) order.idempotencyKey = source.idempotencyKey;
+  if (source.kind === "http") {
+    if (!source.createdBy) throw new Error("an HTTP order needs its creator");
+    order.createdBy = source.createdBy;
+    if (source.idempotencyKey) order.idempotencyKey = source.idempotencyKey;
+  }
 
   const fields = { orderId, instanceId: orderId, source: source.kind };
   const written = await deps.orders.create(order);
@@ -137,7 +145,10 @@ export async function acceptOrder(
   }
 
   const existing = written.existing;
-  if (existing.requestHash !== order.requestHash) {
+  // The key is scoped to the customer; replayed by another creator, it answers nothing of the
+  // order (not even that it exists with the same body).
+  const foreign = source.kind === "http" && !sameCreator(existing.createdBy, order.createdBy!);
+  if (foreign || existing.requestHash !== order.requestHash) {
     logWarn(deps.context, "order.idempotency_conflict", fields);
     return { kind: "conflict", order: existing };
   }

@@ -25,6 +25,8 @@ import {
   CANCEL_EVENT,
   ORCHESTRATOR_NAME,
   type ApprovalDecision,
+  type CancelRequest,
+  type DecidedBy,
   type OrderCustomStatus,
   type OrderOutcome,
   type OrderStatus,
@@ -52,6 +54,7 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
   const version = workflowVersion(context.df.version);
   const step = stepper(context, order);
   let approvedBy: string | undefined;
+  let decidedBy: DecidedBy | undefined;
 
   // 1. Large orders wait for a person: approve, reject, cancel, or let the deadline pass.
   if (order.total >= order.approval.thresholdMinor) {
@@ -61,7 +64,13 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
     );
     const decision = yield* awaitApproval(context, parseIsoDuration(order.approval.timeout));
     if (decision.kind === "cancelled") {
-      return yield* step.finish({ status: "Cancelled", reason: "Cancelled before approval" });
+      return yield* step.finish(
+        withDefined({
+          status: "Cancelled",
+          reason: "Cancelled before approval",
+          decidedBy: decision.decidedBy,
+        }),
+      );
     }
     if (decision.kind === "timedOut") {
       return yield* step.finish({
@@ -70,12 +79,16 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
       });
     }
     if (!decision.approved) {
-      return yield* step.finish({
-        status: "Rejected",
-        reason: decision.reason ?? `Rejected by ${decision.approver}`,
-      });
+      return yield* step.finish(
+        withDefined({
+          status: "Rejected",
+          reason: decision.reason ?? `Rejected by ${decision.approver}`,
+          decidedBy: decision.decidedBy,
+        }),
+      );
     }
     approvedBy = decision.approver;
+    decidedBy = decision.decidedBy;
     if (version === 1) yield* step.enter("Approved", `approved by ${approvedBy}`);
   }
 
@@ -158,15 +171,21 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
   }
 
   // 5. Done.
-  return yield* step.finish(withDefined({ status: "Completed", chargeId, approvedBy }));
+  return yield* step.finish(withDefined({ status: "Completed", chargeId, approvedBy, decidedBy }));
 };
 
 df.app.orchestration(ORCHESTRATOR_NAME, processOrder);
 
 type Approval =
-  | { kind: "cancelled" }
+  | { kind: "cancelled"; decidedBy?: DecidedBy }
   | { kind: "timedOut" }
-  | { kind: "decided"; approved: boolean; approver: string; reason?: string };
+  | {
+      kind: "decided";
+      approved: boolean;
+      approver: string;
+      reason?: string;
+      decidedBy?: DecidedBy;
+    };
 
 /** Waits for the first of: an approval decision, a cancel request, or the deadline. */
 function* awaitApproval(
@@ -180,7 +199,10 @@ function* awaitApproval(
   const winner = yield context.df.Task.any([decisionEvent, cancelEvent, timer]);
   // A pending timer keeps the instance alive until it fires: cancel it when an event won.
   if (winner !== timer) timer.cancel();
-  if (winner === cancelEvent) return { kind: "cancelled" };
+  if (winner === cancelEvent) {
+    const cancel = (cancelEvent.result ?? {}) as Partial<CancelRequest>;
+    return { kind: "cancelled", ...decider(cancel.decidedBy) };
+  }
   if (winner === timer) return { kind: "timedOut" };
   const decision = (decisionEvent.result ?? {}) as Partial<ApprovalDecision>;
   return {
@@ -188,7 +210,16 @@ function* awaitApproval(
     approved: decision.approved === true,
     approver: typeof decision.approver === "string" ? decision.approver : "unknown",
     ...(typeof decision.reason === "string" && decision.reason ? { reason: decision.reason } : {}),
+    ...decider(decision.decidedBy),
   };
+}
+
+/** The event's decidedBy when well-formed (instances started earlier sent none). */
+function decider(value: unknown): { decidedBy?: DecidedBy } {
+  const d = value as Partial<DecidedBy> | undefined;
+  return d && typeof d.id === "string" && typeof d.name === "string" && typeof d.at === "string"
+    ? { decidedBy: { id: d.id, name: d.name, at: d.at } }
+    : {};
 }
 
 /** Status bookkeeping: custom status for pollers, the stored order status, and a log line. */

@@ -7,6 +7,7 @@ import { durableClientFor } from "./support/client";
 import { FakeDurableServer } from "./support/durableServer";
 
 const PAN = "4242424242424242";
+const CREATOR = { kind: "customer" as const, id: "c-1" };
 const body = () => ({
   customerId: "c-1",
   currency: "USD",
@@ -72,7 +73,11 @@ describe("order ids and request hashes", () => {
 
 describe("acceptOrder", () => {
   it("writes a Received order without the card number and starts processOrder with it", async () => {
-    const result = await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
+    const result = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
     expect(result.kind).toBe("created");
     if (result.kind !== "created") return;
     const id = deriveOrderId("c-1", "k1");
@@ -106,8 +111,16 @@ describe("acceptOrder", () => {
   });
 
   it("returns the same order for the same key and body, without starting again", async () => {
-    const first = await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
-    const second = await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
+    const first = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
+    const second = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
     expect(second).toEqual({
       kind: "existing",
       order: (first as { order: unknown }).order,
@@ -118,31 +131,43 @@ describe("acceptOrder", () => {
   });
 
   it("does not restart a finished instance on a retry (the extension would)", async () => {
-    const first = await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
+    const first = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
     const id = (first as { order: { id: string } }).order.id;
     durable.set(id, { runtimeStatus: "Completed", output: { status: "Completed" } });
     await fakes.orders.updateStatus(id, "Charging");
-    const again = await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
+    const again = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
     expect(again.kind).toBe("existing");
     expect(durable.restarts).toEqual([]);
     expect(durable.starts).toHaveLength(1);
   });
 
   it("treats a different body under the same key as a conflict and changes nothing", async () => {
-    await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
+    await acceptOrder(body(), { kind: "http", idempotencyKey: "k1", createdBy: CREATOR }, deps);
     const before = fakes.orders.all();
     const other = { ...body(), currency: "EUR" };
-    const result = await acceptOrder(other, { kind: "http", idempotencyKey: "k1" }, deps);
+    const result = await acceptOrder(
+      other,
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
     expect(result.kind).toBe("conflict");
     expect(fakes.orders.all()).toEqual(before);
     expect(durable.starts).toHaveLength(1);
   });
 
   it("the same key from another customer is another order", async () => {
-    await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
+    await acceptOrder(body(), { kind: "http", idempotencyKey: "k1", createdBy: CREATOR }, deps);
     const result = await acceptOrder(
       { ...body(), customerId: "c-2" },
-      { kind: "http", idempotencyKey: "k1" },
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
       deps,
     );
     expect(result.kind).toBe("created");
@@ -152,15 +177,23 @@ describe("acceptOrder", () => {
   it("repairs an order whose orchestration never started: startNew exactly once", async () => {
     durable.failStarts = 1; // the process "dies" between writing the order and starting it
     await expect(
-      acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps),
+      acceptOrder(body(), { kind: "http", idempotencyKey: "k1", createdBy: CREATOR }, deps),
     ).rejects.toThrow();
     expect(fakes.orders.size).toBe(1);
     expect(durable.starts).toHaveLength(0);
     durable.failStarts = 0;
-    const retry = await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
+    const retry = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
     expect(retry).toMatchObject({ kind: "existing", repaired: true });
     expect(durable.starts).toHaveLength(1);
-    const again = await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
+    const again = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
     expect(again).toMatchObject({ kind: "existing", repaired: false });
     expect(durable.starts).toHaveLength(1);
     expect(logs.some((l) => l.includes("order.repaired"))).toBe(true);
@@ -169,14 +202,22 @@ describe("acceptOrder", () => {
   it("counts a start that lost a race to a concurrent request as success", async () => {
     const id = deriveOrderId("c-1", "k1");
     durable.set(id, { runtimeStatus: "Running" });
-    const result = await acceptOrder(body(), { kind: "http", idempotencyKey: "k1" }, deps);
+    const result = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
     expect(result.kind).toBe("created");
     expect(durable.starts).toHaveLength(0);
   });
 
   it("answers invalid without tokenising or writing anything", async () => {
     const tokenize = jest.spyOn(fakes.gateway, "tokenize");
-    const result = await acceptOrder({ ...body(), items: [] }, { kind: "http" }, deps);
+    const result = await acceptOrder(
+      { ...body(), items: [] },
+      { kind: "http", createdBy: CREATOR },
+      deps,
+    );
     expect(result).toEqual({
       kind: "invalid",
       errors: [{ pointer: "/items", detail: "must contain at least one item" }],
@@ -188,7 +229,7 @@ describe("acceptOrder", () => {
 
   it("refuses an order whose total is zero", async () => {
     const free = { ...body(), items: [{ sku: "S", name: "Free", quantity: 1, unitPrice: 0 }] };
-    const result = await acceptOrder(free, { kind: "http" }, deps);
+    const result = await acceptOrder(free, { kind: "http", createdBy: CREATOR }, deps);
     expect(result).toMatchObject({ kind: "invalid", errors: [{ pointer: "/items" }] });
     expect(fakes.orders.size).toBe(0);
   });
@@ -198,13 +239,13 @@ describe("acceptOrder", () => {
       ...body(),
       items: [{ sku: "S", name: "Big", quantity: 10_000, unitPrice: Number.MAX_SAFE_INTEGER }],
     };
-    const result = await acceptOrder(huge, { kind: "http" }, deps);
+    const result = await acceptOrder(huge, { kind: "http", createdBy: CREATOR }, deps);
     expect(result).toMatchObject({ kind: "invalid", errors: [{ pointer: "/items/0" }] });
   });
 
   it("gives each keyless HTTP order a new id", async () => {
-    const a = await acceptOrder(body(), { kind: "http" }, deps);
-    const b = await acceptOrder(body(), { kind: "http" }, deps);
+    const a = await acceptOrder(body(), { kind: "http", createdBy: CREATOR }, deps);
+    const b = await acceptOrder(body(), { kind: "http", createdBy: CREATOR }, deps);
     expect(a.kind).toBe("created");
     expect(b.kind).toBe("created");
     expect(fakes.orders.size).toBe(2);
@@ -222,5 +263,25 @@ describe("acceptOrder", () => {
     expect(b).toMatchObject({ kind: "created", order: { id: deriveOrderId("servicebus", "m1") } });
     const dup = await acceptOrder(body(), { kind: "servicebus", messageId: "m1" }, deps);
     expect(dup.kind).toBe("existing");
+  });
+});
+
+describe("acceptOrder: the creator", () => {
+  it("is recorded on the order; a replay of the key by another creator is a conflict", async () => {
+    const first = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: CREATOR },
+      deps,
+    );
+    expect(first.kind).toBe("created");
+    expect((await fakes.orders.get(deriveOrderId("c-1", "k1")))?.createdBy).toEqual(CREATOR);
+    const partner = { kind: "app" as const, id: "storefront" };
+    const replay = await acceptOrder(
+      body(),
+      { kind: "http", idempotencyKey: "k1", createdBy: partner },
+      deps,
+    );
+    expect(replay.kind).toBe("conflict");
+    expect(durable.starts).toHaveLength(1);
   });
 });

@@ -15,6 +15,7 @@ import { resetSettings } from "../../src/config";
 import { APPROVAL_EVENT, CANCEL_EVENT } from "../../src/domain/order";
 import { deriveOrderId } from "../../src/intake/orderId";
 import { installFakeServices, type Fakes } from "../fakes";
+import { bearer, ROLES, startTestIssuer, type TestIssuer } from "../helpers/tokens";
 import { FakeDurableServer } from "./support/durableServer";
 import { OpenApi } from "./support/openapi";
 
@@ -23,6 +24,13 @@ const openapi = new OpenApi();
 const durable = new FakeDurableServer();
 let fakes: Fakes;
 const responses: HttpResult[] = [];
+let issuer: TestIssuer;
+/** The caller of these tests unless one sends its own Authorization: an application holding
+ * every role (orders it creates are its own; it is not the customer, so it may decide them).
+ * test/api/rights.test.ts covers who may do what. */
+const TEST_CLIENT = "api-tests";
+const defaultToken = () =>
+  issuer.tokens.app(TEST_CLIENT, [ROLES.submit, ROLES.approve, ROLES.operate]);
 
 function orderBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -37,7 +45,12 @@ function orderBody(overrides: Record<string, unknown> = {}): Record<string, unkn
 
 /** Invokes and checks the response against openapi.yaml. */
 async function call(c: HttpCall): Promise<HttpResult> {
-  const res = await invokeHttp(c);
+  const authorized = Object.keys(c.headers ?? {}).some((h) => h.toLowerCase() === "authorization");
+  const res = await invokeHttp(
+    authorized || c.path.startsWith("/health")
+      ? c
+      : { ...c, headers: { ...c.headers, ...bearer(await defaultToken()) } },
+  );
   responses.push(res);
   expect(openapi.check(res)).toEqual([]);
   return res;
@@ -60,10 +73,14 @@ async function createOrder(key?: string, body = orderBody()): Promise<string> {
 
 beforeAll(async () => {
   loadApp();
+  issuer = await startTestIssuer();
   await durable.start();
   setDurableClientBinding(durable.clientBinding());
 });
-afterAll(() => durable.stop());
+afterAll(async () => {
+  await durable.stop();
+  await issuer.stop();
+});
 beforeEach(() => {
   resetSettings();
   resetServices();
@@ -387,6 +404,7 @@ describe("approval and cancel", () => {
       "big",
       orderBody({ items: [{ sku: "S", name: "Big", quantity: 1, unitPrice: 250_000 }] }),
     );
+    await fakes.orders.updateStatus(orderId, "AwaitingApproval");
     durable.set(orderId, {
       runtimeStatus: "Running",
       customStatus: { stage: "AwaitingApproval", updatedAt: new Date().toISOString() },
@@ -400,7 +418,9 @@ describe("approval and cancel", () => {
       404,
     );
 
+    // Recorded as awaiting approval, but the workflow has moved on (a decision just won).
     const charging = await createOrder("small");
+    await fakes.orders.updateStatus(charging, "AwaitingApproval");
     durable.set(charging, {
       runtimeStatus: "Running",
       customStatus: { stage: "Charging", updatedAt: new Date().toISOString() },
@@ -413,7 +433,19 @@ describe("approval and cancel", () => {
     const res = await post(`/orders/${orderId}/approval`, decision);
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`http://localhost:7071/api/orders/${orderId}/status`);
-    expect(durable.events).toEqual([{ instanceId: orderId, name: APPROVAL_EVENT, data: decision }]);
+    // The decider is the caller; the body's (deprecated) approver is ignored.
+    expect(durable.events).toEqual([
+      {
+        instanceId: orderId,
+        name: APPROVAL_EVENT,
+        data: {
+          approved: true,
+          reason: "known customer",
+          approver: TEST_CLIENT,
+          decidedBy: { id: TEST_CLIENT, name: TEST_CLIENT, at: expect.any(String) },
+        },
+      },
+    ]);
   });
 
   it("approval: invalid body → 400 naming fields, no event", async () => {
@@ -422,7 +454,6 @@ describe("approval and cancel", () => {
     expect(res.status).toBe(400);
     expect((res.json as { errors: unknown[] }).errors).toEqual([
       { pointer: "/approved", detail: "must be true or false" },
-      { pointer: "/approver", detail: "is required" },
     ]);
     expect((await post(`/orders/${orderId}/approval`, "{oops")).status).toBe(400);
     expect(durable.events).toEqual([]);
@@ -438,9 +469,10 @@ describe("approval and cancel", () => {
     expect(res.status).toBe(202);
     const withReason = await post(`/orders/${orderId}/cancel`, { reason: "changed my mind" });
     expect(withReason.status).toBe(202);
+    const decidedBy = { id: TEST_CLIENT, name: TEST_CLIENT, at: expect.any(String) };
     expect(durable.events).toEqual([
-      { instanceId: orderId, name: CANCEL_EVENT, data: {} },
-      { instanceId: orderId, name: CANCEL_EVENT, data: { reason: "changed my mind" } },
+      { instanceId: orderId, name: CANCEL_EVENT, data: { decidedBy } },
+      { instanceId: orderId, name: CANCEL_EVENT, data: { reason: "changed my mind", decidedBy } },
     ]);
     expect((await post(`/orders/${orderId}/cancel`, { why: 1 })).status).toBe(400);
   });

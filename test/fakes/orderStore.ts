@@ -6,6 +6,7 @@ import {
   OrderNotFoundError,
 } from "../../src/adapters/errors";
 import type { OrderStore } from "../../src/adapters/ports";
+import type { Visibility } from "../../src/auth/rights";
 import type { Order, OrderOutcome, OrderStatus } from "../../src/domain/order";
 import { applyStatus } from "../../src/domain/status";
 import { Failures } from "./failures";
@@ -83,9 +84,20 @@ export class InMemoryOrderStore implements OrderStore {
     status?: OrderStatus;
     limit: number;
     continuationToken?: string;
+    visibleTo?: Visibility;
   }): Promise<{ items: Order[]; continuationToken?: string }> {
     this.failures.check("list");
+    const v = query.visibleTo;
+    const visible = (o: Order) =>
+      v === undefined ||
+      (v.customerId !== undefined && o.customerId === v.customerId) ||
+      (v.createdByApp !== undefined &&
+        o.createdBy?.kind === "app" &&
+        o.createdBy.id === v.createdByApp) ||
+      (v.approverId !== undefined &&
+        (o.status === "AwaitingApproval" || o.outcome?.decidedBy?.id === v.approverId));
     const matching = this.all()
+      .filter(visible)
       .filter((o) => query.customerId === undefined || o.customerId === query.customerId)
       .filter((o) => query.status === undefined || o.status === query.status)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));

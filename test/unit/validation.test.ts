@@ -275,8 +275,10 @@ describe("validateApproval / validateCancel", () => {
     [{ approved: false, approver: "alice", reason: "too big" }, true],
     [{ approved: "yes", approver: "alice" }, false],
     [{ approver: "alice" }, false],
-    [{ approved: true }, false],
-    [{ approved: true, approver: "" }, false],
+    // approver is optional, deprecated and ignored (the decider comes from the token)
+    [{ approved: true }, true],
+    [{ approved: true, approver: "" }, true],
+    [{ approved: true, approver: 7 }, false],
     [{ approved: true, approver: "a", reason: "r".repeat(1001) }, false],
     [{ approved: true, approver: "a", extra: 1 }, false],
     ["approve", false],
@@ -287,10 +289,14 @@ describe("validateApproval / validateCancel", () => {
   it("names the approval fields at fault", () => {
     expect(validateApproval({ approved: "yes" })).toEqual({
       ok: false,
-      errors: [
-        { pointer: "/approved", detail: "must be true or false" },
-        { pointer: "/approver", detail: "is required" },
-      ],
+      errors: [{ pointer: "/approved", detail: "must be true or false" }],
+    });
+  });
+
+  it("drops the deprecated approver from the decision", () => {
+    expect(validateApproval({ approved: true, approver: "mallory", reason: "ok" })).toEqual({
+      ok: true,
+      value: { approved: true, reason: "ok" },
     });
   });
 

@@ -8,6 +8,7 @@
  *   could take back. Restart = snapshot + journal replay; ids, bodies, _rid, _etag and _ts come
  *   back identical (UDFs get a new _rid/_etag).
  * - Service Bus: the project's emulator, durable through its own journal under `servicebus/`.
+ * - The development token issuer: its signing key and port in `issuer/issuer.json`.
  * - Azure Storage (Azurite): LokiJS files that Azurite autosaves every 5 s and on close. A clean
  *   stop keeps everything; a SIGKILL can lose the last ~5 s of storage writes. Nothing whose loss
  *   breaks a guarantee may live only there (the durable engine keeps its own state).
@@ -17,7 +18,11 @@ import { STANDARD_STORAGE_PORTS, startAzurite, type RunningAzurite } from "./azu
 import { STANDARD_COSMOS_PORT, startCosmos, type RunningCosmos } from "./cosmos";
 import { openCosmosJournal } from "./cosmos-journal";
 import { choosePort } from "./ports";
+import { startIssuer, type RunningIssuer } from "./issuer";
 import { startServiceBus, STANDARD_SERVICE_BUS_PORT, type RunningServiceBus } from "./servicebus";
+
+/** The audience of development tokens unless AUTH_AUDIENCE says otherwise (local.settings.json). */
+export const DEV_AUDIENCE = "orders-api-local";
 
 export { COSMOS_EMULATOR_KEY } from "./cosmos";
 export { DEV_STORAGE_ACCOUNT, DEV_STORAGE_KEY } from "./azurite";
@@ -36,7 +41,9 @@ export interface EmulatorsOptions {
   /** Path of the Service Bus emulator's Config.json. */
   serviceBusConfig?: string;
   /** Default: all. */
-  which?: { azurite?: boolean; cosmos?: boolean; serviceBus?: boolean };
+  which?: { azurite?: boolean; cosmos?: boolean; serviceBus?: boolean; issuer?: boolean };
+  /** `aud` of the development issuer's tokens (default DEV_AUDIENCE). */
+  issuerAudience?: string;
   log?: EmulatorLog;
 }
 
@@ -44,7 +51,9 @@ export interface RunningEmulators {
   storageConnectionString?: string;
   cosmos?: { endpoint: string; key: string; connectionString: string };
   serviceBusConnectionString?: string;
-  /** Actual ports: blob, queue, table, cosmos, serviceBus (only for started emulators). */
+  /** The development OpenID Connect issuer: AUTH_AUTHORITY and AUTH_AUDIENCE for the app. */
+  issuer?: { url: string; audience: string };
+  /** Actual ports: blob, queue, table, cosmos, serviceBus, issuer (only for started emulators). */
   ports: Record<string, number>;
   /** Stops everything and flushes every store (Azurite's LokiJS files, the Cosmos journal). */
   close(): Promise<void>;
@@ -63,6 +72,7 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     azurite: options.which?.azurite ?? true,
     cosmos: options.which?.cosmos ?? true,
     serviceBus: options.which?.serviceBus ?? true,
+    issuer: options.which?.issuer ?? true,
   };
   const dir = (name: string): string | undefined =>
     options.dataDir === undefined ? undefined : path.join(options.dataDir, name);
@@ -89,6 +99,8 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
   let azurite: Promise<RunningAzurite> | undefined;
   let cosmos: Promise<RunningCosmos> | undefined;
   let serviceBus: Promise<RunningServiceBus> | undefined;
+  let issuer: Promise<RunningIssuer> | undefined;
+  const audience = options.issuerAudience ?? DEV_AUDIENCE;
   if (which.azurite) {
     azurite = (async () =>
       startAzurite({
@@ -128,6 +140,11 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     starting.push(serviceBus);
   }
 
+  if (which.issuer) {
+    issuer = startIssuer({ host, ports: options.ports, dir: dir("issuer"), audience, log });
+    starting.push(issuer);
+  }
+
   const results = await Promise.allSettled(starting);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) {
@@ -157,10 +174,15 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     ports.serviceBus = s.port;
     running.serviceBusConnectionString = s.connectionString;
   }
+  const i = issuer && (await issuer);
+  if (i) {
+    ports.issuer = i.port;
+    running.issuer = { url: i.url, audience };
+  }
   let closing: Promise<void> | undefined;
   running.close = () => {
     closing ??= (async () => {
-      const closed = await Promise.allSettled([a?.close(), c?.close(), s?.close()]);
+      const closed = await Promise.allSettled([a?.close(), c?.close(), s?.close(), i?.close()]);
       const error = closed.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (error) throw error.reason;
     })();

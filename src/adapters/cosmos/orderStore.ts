@@ -5,6 +5,7 @@ import type { Container, SqlParameter } from "@azure/cosmos";
 import type { Order, OrderOutcome, OrderStatus } from "../../domain/order";
 import { applyStatus } from "../../domain/status";
 import { ConcurrentUpdateError, MAX_UPDATE_ATTEMPTS, OrderNotFoundError } from "../errors";
+import type { Visibility } from "../../auth/rights";
 import type { OrderStore } from "../ports";
 import { cosmosStatus, withoutSystemProperties } from "./errors";
 
@@ -62,9 +63,27 @@ export class CosmosOrderStore implements OrderStore {
     status?: OrderStatus;
     limit: number;
     continuationToken?: string;
+    visibleTo?: Visibility;
   }): Promise<{ items: Order[]; continuationToken?: string }> {
     const filters: string[] = [];
     const parameters: SqlParameter[] = [];
+    if (query.visibleTo) {
+      const v = query.visibleTo;
+      const any: string[] = [];
+      if (v.customerId !== undefined) {
+        any.push("c.customerId = @visibleCustomer");
+        parameters.push({ name: "@visibleCustomer", value: v.customerId });
+      }
+      if (v.createdByApp !== undefined) {
+        any.push("(c.createdBy.kind = 'app' AND c.createdBy.id = @visibleApp)");
+        parameters.push({ name: "@visibleApp", value: v.createdByApp });
+      }
+      if (v.approverId !== undefined) {
+        any.push("c.status = 'AwaitingApproval' OR c.outcome.decidedBy.id = @visibleApprover");
+        parameters.push({ name: "@visibleApprover", value: v.approverId });
+      }
+      filters.push(any.length ? `(${any.join(" OR ")})` : "false");
+    }
     if (query.customerId !== undefined) {
       filters.push("c.customerId = @customerId");
       parameters.push({ name: "@customerId", value: query.customerId });
