@@ -28,7 +28,7 @@ beforeAll(async () => {
     appDir: PROJECT_ROOT,
     env: { APPROVAL_THRESHOLD_MINOR: String(THRESHOLD) },
   });
-  api = new Api(host.baseUrl);
+  api = Api.forHost(host);
 }, 120000);
 
 afterAll(async () => {
@@ -134,21 +134,20 @@ describe("approval flow", () => {
     expect((await pollToOutcome(api, created.location)).body.status).toBe("Completed");
   });
 
-  it("a decision on a finished order is 409; on an unknown order 404", async () => {
-    const created = await createOrder(api, orderRequest());
+  it("a second decision on an order already decided is 409; an unknown order 404", async () => {
+    const created = await awaitingApproval();
+    expect((await api.post(`/orders/${created.orderId}/approval`, { approved: true })).status).toBe(
+      202,
+    );
     expect((await pollToOutcome(api, created.location)).body.status).toBe("Completed");
-    const approval = await api.post(`/orders/${created.orderId}/approval`, {
-      approved: true,
-      approver: "alice",
-    });
+    // The approver decided it, so still sees it: the decision is refused, not hidden.
+    const approval = await api.post(`/orders/${created.orderId}/approval`, { approved: true });
     expect(approval.status).toBe(409);
     expect(approval.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect((await api.post(`/orders/${created.orderId}/cancel`)).status).toBe(409);
 
     const unknown = randomUUID();
-    expect(
-      (await api.post(`/orders/${unknown}/approval`, { approved: true, approver: "alice" })).status,
-    ).toBe(404);
+    expect((await api.post(`/orders/${unknown}/approval`, { approved: true })).status).toBe(404);
     expect((await api.post(`/orders/${unknown}/cancel`)).status).toBe(404);
   });
 

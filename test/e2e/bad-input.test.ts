@@ -24,7 +24,7 @@ const rejectedCustomers: string[] = [];
 beforeAll(async () => {
   ensureFreshBuild();
   host = await startHost({ appDir: PROJECT_ROOT });
-  api = new Api(host.baseUrl);
+  api = Api.forHost(host);
 }, 120000);
 
 afterAll(async () => {
@@ -170,7 +170,7 @@ describe("bad input → problem+json and nothing written", () => {
     });
     const res = await fetch(`${host.baseUrl}/api/orders`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...(await api.authorization()) },
       body: stream,
       duplex: "half",
     } as RequestInit);

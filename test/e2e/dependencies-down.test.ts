@@ -23,7 +23,7 @@ const failedCustomer = uniqueCustomer("while-down");
 beforeAll(async () => {
   ensureFreshBuild();
   host = await startHost({ appDir: PROJECT_ROOT });
-  api = new Api(host.baseUrl);
+  api = Api.forHost(host);
 }, 120000);
 
 afterAll(async () => {
@@ -68,7 +68,7 @@ it("after a restart nothing of the failed request exists; the same request then 
   await host.stop();
   const earlierLogs = host.logs();
   host = await startHost({ appDir: PROJECT_ROOT, dataDir: host.dataDir });
-  api = new Api(host.baseUrl, api.responses);
+  api = Api.forHost(host, api.responses);
   expect((await api.get("/health")).status).toBe(200);
   const listed = await api.get(`/orders?customerId=${encodeURIComponent(failedCustomer)}`);
   expect(listed.body.items).toEqual([]);

@@ -27,7 +27,7 @@ let bus: ServiceBusClient;
 beforeAll(async () => {
   ensureFreshBuild();
   host = await startHost({ appDir: PROJECT_ROOT });
-  api = new Api(host.baseUrl);
+  api = Api.forHost(host);
   bus = new ServiceBusClient(String(host.endpoints.serviceBusConnectionString));
 }, 120000);
 
@@ -235,7 +235,7 @@ describe("artefacts", () => {
     await host.stop();
     const earlierLogs = host.logs();
     host = await startHost({ appDir: PROJECT_ROOT, dataDir: host.dataDir });
-    api = new Api(host.baseUrl, api.responses);
+    api = Api.forHost(host, api.responses);
     bus = new ServiceBusClient(String(host.endpoints.serviceBusConnectionString));
     for (const id of orderIds) {
       const res = await api.get(`/orders/${id}/status`);

@@ -1,7 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- bodies are JSON from the running host */
-// With function keys enforced (--enforce-keys, as in Azure): the API needs the key, health does
-// not, and a client that authenticates with ?code= never gets its key (or the system key) echoed
-// back in a Location, a body or any header; it follows Location adding its own key.
+// With function keys enforced (--enforce-keys, as in Azure): the API routes are protected by
+// bearer tokens, not keys (a key is a shared secret, not an identity), so a key alone gets 401
+// and a token without a key works; health stays anonymous; the Durable management webhooks still
+// need the system key. A client that also sends ?code= never gets a key echoed back in a
+// Location, a body or any header.
 import fs from "node:fs";
 import { PROJECT_ROOT, startHost, type StartedHost } from "../../local-host/test/support/host";
 import { searchArtefacts } from "./support/artefacts";
@@ -21,7 +23,7 @@ afterAll(async () => {
   if (host) fs.rmSync(host.dataDir, { recursive: true, force: true });
 });
 
-/** A client that sends its key as ?code= on every request (the portal's "function URL"). */
+/** A client that also sends its key as ?code= on every request (the portal's "function URL"). */
 class QueryKeyApi extends Api {
   override request(method: string, pathOrUrl: string, options = {}) {
     const url = new URL(/^https?:/.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl}/api${pathOrUrl}`);
@@ -30,15 +32,24 @@ class QueryKeyApi extends Api {
   }
 }
 
-it("the API needs the key; health is anonymous", async () => {
-  const anonymous = new Api(host.baseUrl);
-  expect((await anonymous.post("/orders", orderRequest())).status).toBe(401);
-  expect((await anonymous.get("/orders?limit=1")).status).toBe(401);
-  expect((await anonymous.get("/health")).status).toBe(200);
+it("the API needs a token, not a key; health is anonymous; webhooks keep the system key", async () => {
+  const keyOnly = new QueryKeyApi(host.baseUrl);
+  const created = await keyOnly.post("/orders", orderRequest());
+  expect(created.status).toBe(401);
+  expect(created.headers.get("www-authenticate")).toBe("Bearer");
+  expect((await keyOnly.get("/orders?limit=1")).status).toBe(401);
+  expect((await Api.forHost(host).get("/orders?limit=1")).status).toBe(200);
+  expect((await keyOnly.anonymous().get("/health")).status).toBe(200);
+  const webhook = `${host.baseUrl}/runtime/webhooks/durabletask/instances/no-such-instance`;
+  expect((await fetch(webhook, { headers: await Api.forHost(host).authorization() })).status).toBe(
+    401,
+  );
+  const systemKey = (host.endpoints as any).keys.systemKey as string;
+  expect((await fetch(`${webhook}?code=${systemKey}`)).status).toBe(404);
 });
 
-it("an order created with ?code= gets a Location without any key and completes", async () => {
-  const api = new QueryKeyApi(host.baseUrl);
+it("an order created with a token and ?code= gets a Location without any key and completes", async () => {
+  const api = new QueryKeyApi(host.baseUrl, [], Api.forHost(host).auth);
   expect(typeof key).toBe("string");
   const created = await createOrder(api, orderRequest());
   expect(created.location).toBe(`${host.baseUrl}/api/orders/${created.orderId}/status`);

@@ -1,8 +1,9 @@
 // The README's quick start, as a user runs it: `npm start` (prestart builds) with PORT and
-// DATA_DIR set comes up, writes its endpoints under DATA_DIR, serves /api/health, and stops on
+// DATA_DIR set comes up, writes its endpoints under DATA_DIR, serves /api/health, mints a token
+// with `npm run -s token -- --customer c-1` that the API accepts, and stops on
 // SIGTERM leaving no process behind. Emulators get free ports (--free-ports) so the test does not
 // depend on 10000-10002/8081/5672 being free on the machine; that path was checked by hand.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -69,6 +70,21 @@ it("npm start with PORT and DATA_DIR serves /api/health and stops cleanly", asyn
       status: "healthy",
       dependencies: { cosmos: { status: "up" }, serviceBus: { status: "up" } },
     });
+
+    // TOKEN=$(npm run -s token -- --customer c-1): the token alone on stdout's last line.
+    const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir };
+    const out = execFileSync("npm", ["run", "-s", "token", "--", "--customer", "c-1"], {
+      cwd: PROJECT_ROOT,
+      env,
+      encoding: "utf8",
+    });
+    const token = out.trimEnd().split("\n").at(-1)!;
+    expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const orders = await fetch(`http://localhost:${port}/api/orders`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(orders.status).toBe(200);
+    expect((await fetch(`http://localhost:${port}/api/orders`)).status).toBe(401);
   } finally {
     try {
       process.kill(-npm.pid!, "SIGTERM");

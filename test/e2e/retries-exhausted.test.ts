@@ -19,7 +19,7 @@ let api: Api;
 beforeAll(async () => {
   ensureFreshBuild();
   host = await startHost({ appDir: PROJECT_ROOT });
-  api = new Api(host.baseUrl);
+  api = Api.forHost(host);
 }, 120000);
 
 afterAll(async () => {

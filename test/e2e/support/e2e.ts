@@ -9,7 +9,10 @@ import { Agent } from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { CosmosClient, type Container } from "@azure/cosmos";
-import { CLI, PROJECT_ROOT } from "../../../local-host/test/support/host";
+import { CLI, PROJECT_ROOT, type StartedHost } from "../../../local-host/test/support/host";
+import { ROLES, Tokens } from "../../helpers/tokens";
+
+export { ROLES, Tokens } from "../../helpers/tokens";
 
 /** The gateway's magic cards (README) plus plain approving cards used by the suite. */
 export const CARDS = {
@@ -106,13 +109,56 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-/** An HTTP client for one host that keeps every response it saw. */
+/** A bearer token, or how to get one (minted on first use). */
+export type TokenSource = string | Promise<string> | (() => Promise<string>);
+
+/** The suite's default caller: an application holding every role (see Api.forHost). */
+export const SUITE_CLIENT = "e2e-suite";
+
+/**
+ * An HTTP client for one host that keeps every response it saw. It sends `auth` as a bearer
+ * token unless a request sets its own Authorization header; `as(token)` is the same client as
+ * another caller (sharing the record), `anonymous()` one without a token.
+ */
 export class Api {
   /** `responses`: pass the previous client's list to keep one record across a host restart. */
   constructor(
     readonly baseUrl: string,
     readonly responses: Recorded[] = [],
+    readonly auth?: TokenSource,
   ) {}
+
+  /**
+   * The client for a started host, as the suite's default caller: an application with
+   * Orders.Submit, Orders.Approve and Orders.Operate (it places orders for any customer, may
+   * decide them as it is not their customer, and sees everything). Tests of who may do what use
+   * `tokens(host)` and `api.as(...)`.
+   */
+  static forHost(host: StartedHost, responses: Recorded[] = []): Api {
+    const tokens = tokensFor(host);
+    return new Api(host.baseUrl, responses, () =>
+      tokens.app(SUITE_CLIENT, [ROLES.submit, ROLES.approve, ROLES.operate]),
+    );
+  }
+
+  as(token: TokenSource): Api {
+    return new Api(this.baseUrl, this.responses, token);
+  }
+
+  anonymous(): Api {
+    return new Api(this.baseUrl, this.responses);
+  }
+
+  async #token(): Promise<string | undefined> {
+    const auth = this.auth;
+    return typeof auth === "function" ? auth() : auth;
+  }
+
+  /** `{ authorization: "Bearer …" }` for requests made without this client (raw fetch). */
+  async authorization(): Promise<Record<string, string>> {
+    const token = await this.#token();
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
 
   /** `pathOrUrl`: a path under /api (e.g. "/orders") or an absolute URL (a Location header). */
   async request<T = any>(
@@ -122,6 +168,10 @@ export class Api {
   ): Promise<Res<T>> {
     const url = /^https?:/.test(pathOrUrl) ? pathOrUrl : `${this.baseUrl}/api${pathOrUrl}`;
     const headers: Record<string, string> = { ...options.headers };
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === "authorization")) {
+      const token = await this.#token();
+      if (token) headers.authorization = `Bearer ${token}`;
+    }
     let body: string | Buffer | undefined = options.body;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);
@@ -152,6 +202,17 @@ export class Api {
   post<T = any>(p: string, json?: unknown, headers?: Record<string, string>): Promise<Res<T>> {
     return this.request<T>("POST", p, { json, headers });
   }
+}
+
+const tokensByHost = new WeakMap<object, Tokens>();
+/** Tokens from the host's development issuer: `tokens(host).customer("c-1")`. */
+export function tokensFor(host: { endpoints: Record<string, unknown> }): Tokens {
+  let tokens = tokensByHost.get(host.endpoints);
+  if (!tokens) {
+    tokens = Tokens.forHost(host.endpoints);
+    tokensByHost.set(host.endpoints, tokens);
+  }
+  return tokens;
 }
 
 let seq = 0;
@@ -262,7 +323,9 @@ export async function waitForStage(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await api.get(`/orders/${orderId}`);
-    if (res.status === 200 && res.body.customStatus?.stage === stage) return res.body;
+    // AwaitingApproval also recorded on the order: that is what an approver's right reads.
+    const recorded = stage !== "AwaitingApproval" || res.body.status === stage;
+    if (res.status === 200 && res.body.customStatus?.stage === stage && recorded) return res.body;
     if (Date.now() > deadline) {
       throw new Error(`order ${orderId} never reached ${stage}: ${res.status} ${res.text}`);
     }
