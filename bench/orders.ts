@@ -22,9 +22,17 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { issuerOf, mintToken, tokenFor } from "../local-host/src/token";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI = path.join(ROOT, "dist", "local-host", "src", "cli.js");
+
+/**
+ * Every request carries a bearer token from the host's development issuer, as a storefront's
+ * would: an application with Orders.Submit and Orders.Operate (it reads what it created; the
+ * token is validated on every request, signature included).
+ */
+let auth: Record<string, string> = {};
 
 interface Host {
   api: string;
@@ -67,6 +75,11 @@ async function startHost(): Promise<Host> {
     apiBaseUrl: string;
     pids?: Record<string, number>;
   };
+  const token = await mintToken(
+    issuerOf(dataDir),
+    tokenFor.app("orders-bench", ["Orders.Submit", "Orders.Operate"]),
+  );
+  auth = { authorization: `Bearer ${token}` };
   return {
     api: endpoints.apiBaseUrl,
     pids: endpoints.pids ?? {},
@@ -120,7 +133,7 @@ async function postOrder(api: string, body: string): Promise<{ id: string; ms: n
   const t0 = performance.now();
   const res = await fetch(`${api}/orders`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...auth },
     body,
   });
   const json = (await res.json()) as { orderId?: string };
@@ -155,7 +168,7 @@ async function completions(api: string, ids: string[]): Promise<Completion[]> {
   const deadline = Date.now() + 300_000;
   for (const id of [...ids].reverse()) {
     for (;;) {
-      const res = await fetch(`${api}/orders/${id}`);
+      const res = await fetch(`${api}/orders/${id}`, { headers: auth });
       const o = (await res.json()) as { status: string; createdAt: string; updatedAt: string };
       if (o.status === "Completed") {
         out.push({ createdAt: Date.parse(o.createdAt), completedAt: Date.parse(o.updatedAt) });
@@ -259,7 +272,7 @@ async function getLoop(
     Array.from({ length: clients }, async () => {
       while (next++ < total) {
         const s = performance.now();
-        const res = await fetch(url);
+        const res = await fetch(url, { headers: auth });
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
         ms.push(performance.now() - s);

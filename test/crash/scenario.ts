@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { ServiceBusClient, type ServiceBusSender } from "@azure/service-bus";
 import { startHost, type StartedHost } from "../../local-host/test/support/host";
+import { bearer, ROLES, Tokens } from "../helpers/tokens";
 
 export const CARDS = {
   approve: "4242424242424242",
@@ -109,8 +110,18 @@ export function plan(runTag: string, count: number): Planned[] {
   return out;
 }
 
+/**
+ * The suite's bearer token (an application with every role) for the current run's host, minted
+ * from its development issuer; the issuer's key and iss stay the same across the restarts of one
+ * DATA_DIR, so a token minted before a kill is still good after it.
+ */
+let suiteAuth: Promise<Record<string, string>> | undefined;
+const authByDataDir = new Map<string, Promise<Record<string, string>>>();
+const SUITE_ROLES = [ROLES.submit, ROLES.approve, ROLES.operate];
+
 export async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10000) });
+  const headers = (await suiteAuth) ?? {};
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(10000) });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -123,6 +134,15 @@ export class Client {
 
   constructor(host: StartedHost) {
     this.api = String(host.endpoints.apiBaseUrl);
+    // One token per DATA_DIR (each run has its own issuer key), reused across its restarts.
+    let auth = authByDataDir.get(host.dataDir);
+    if (!auth) {
+      auth = Tokens.forHost(host.endpoints)
+        .app("crash-suite", SUITE_ROLES)
+        .then((token) => bearer(token));
+      authByDataDir.set(host.dataDir, auth);
+    }
+    suiteAuth = auth;
     // No SDK retries: an unacknowledged send is the client's to repeat, after the restart.
     this.#sb = new ServiceBusClient(String(host.endpoints.serviceBusConnectionString), {
       retryOptions: { maxRetries: 0, timeoutInMs: 5000 },
@@ -142,7 +162,11 @@ export class Client {
     }
     const res = await fetch(`${this.api}/orders`, {
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": p.key },
+      headers: {
+        "content-type": "application/json",
+        "idempotency-key": p.key,
+        ...(await suiteAuth),
+      },
       body: JSON.stringify(p.body),
       signal: AbortSignal.timeout(15000),
     });
@@ -154,7 +178,8 @@ export class Client {
 
   /**
    * Approves the order once it awaits approval (409 until its workflow reaches that stage; for an
-   * order sent through the queue also 404 until the host has taken the message in).
+   * order sent through the queue also 404 until the host has taken the message in; 404 too until
+   * the order is recorded as awaiting approval, since an approver sees only such orders).
    * True when the approval got a 202; false when the order never awaited approval in time.
    */
   async approve(orderId: string, via: Planned["via"], stop?: () => boolean): Promise<boolean> {
@@ -162,13 +187,15 @@ export class Client {
     while (Date.now() < deadline && !stop?.()) {
       const res = await fetch(`${this.api}/orders/${orderId}/approval`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ approved: true, approver: "crash-test" }),
+        headers: { "content-type": "application/json", ...(await suiteAuth) },
+        body: JSON.stringify({ approved: true }),
         signal: AbortSignal.timeout(10000),
       });
       await res.arrayBuffer();
       if (res.status === 202) return true;
-      const notYet = res.status === 409 || (res.status === 404 && via === "queue");
+      // 404 until the order is recorded as awaiting approval (an approver sees only those), and
+      // for an order sent through the queue until the host has taken the message in.
+      const notYet = res.status === 409 || res.status === 404;
       if (!notYet) throw new Error(`POST approval answered ${res.status}`);
       await sleep(50);
     }
