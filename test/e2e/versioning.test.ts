@@ -18,6 +18,7 @@ import {
   orderRequest,
   pollToOutcome,
   sleep,
+  tokensFor,
   waitForStage,
   type Created,
 } from "./support/e2e";
@@ -39,7 +40,7 @@ async function startOn(env: Record<string, string> = {}): Promise<StartedHost> {
     dataDir,
     env: { APPROVAL_THRESHOLD_MINOR: String(THRESHOLD), ...env },
   });
-  api = new Api(host.baseUrl, api?.responses);
+  api = Api.forHost(host, api?.responses);
   return host;
 }
 
@@ -65,10 +66,9 @@ async function awaitingApproval(): Promise<Created> {
 const statusOf = (created: Created) => `/orders/${created.orderId}/status`;
 
 async function approve(created: Created): Promise<void> {
-  const res = await api.post(`/orders/${created.orderId}/approval`, {
-    approved: true,
-    approver: "alice",
-  });
+  // A person with Orders.Approve decides; the outcome names them (the body's approver is ignored).
+  const alice = tokensFor(host!).approver("u-alice", "alice");
+  const res = await api.as(alice).post(`/orders/${created.orderId}/approval`, { approved: true });
   expect(res.status).toBe(202);
 }
 
