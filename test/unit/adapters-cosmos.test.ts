@@ -10,6 +10,7 @@ import { BuiltInNotifier } from "../../src/adapters/notifier/builtInNotifier";
 import { SimulatedGateway } from "../../src/adapters/payment/simulatedGateway";
 import { InvalidTransitionError } from "../../src/domain/status";
 import provisioning from "../../local-host/config/cosmos.json";
+import type { Visibility } from "../../src/auth/rights";
 import { sampleOrder } from "../fakes";
 import { EMULATOR_KEY, startTestCosmos, type TestCosmos } from "../helpers/cosmosServer";
 
@@ -190,6 +191,34 @@ describe("Cosmos adapters against @vercel/cosmosdb-server", () => {
     expect(seen).toEqual(["4", "3", "2", "1", "0"]);
     const charging = await store.list({ customerId: "lister", status: "Charging", limit: 10 });
     expect(charging.items.map((o) => o.id.slice(-1))).toEqual(["4"]);
+  });
+
+  it("lists only the orders a caller may see (visibleTo: customer OR creating app OR approver)", async () => {
+    const store = orders();
+    const at = (i: number) => `2024-03-0${i}T00:00:00.000Z`;
+    const put = (i: number, o: Parameters<typeof sampleOrder>[0]) =>
+      store.create(
+        sampleOrder({ id: `e0000000-0000-4000-8000-00000000000${i}`, createdAt: at(i), ...o }),
+      );
+    await put(1, { customerId: "vis-c1", createdBy: { kind: "customer", id: "vis-c1" } });
+    await put(2, { customerId: "vis-c2", createdBy: { kind: "app", id: "vis-app" } });
+    await put(3, { customerId: "vis-c3", status: "AwaitingApproval" });
+    await put(4, {
+      customerId: "vis-c4",
+      status: "Rejected",
+      outcome: { status: "Rejected", decidedBy: { id: "vis-ann", name: "Ann", at: at(4) } },
+    });
+    // Ids (last digit) of this test's orders the list returns, newest first.
+    const ids = async (visibleTo: Visibility, customerId?: string) =>
+      (await store.list({ limit: 100, visibleTo, ...(customerId ? { customerId } : {}) })).items
+        .filter((o) => o.customerId.startsWith("vis-"))
+        .map((o) => o.id.slice(-1));
+    expect(await ids({ customerId: "vis-c1" })).toEqual(["1"]);
+    expect(await ids({ createdByApp: "vis-app" })).toEqual(["2"]);
+    expect(await ids({ createdByApp: "vis-app" }, "vis-c1")).toEqual([]);
+    expect(await ids({ approverId: "vis-ann" })).toEqual(["4", "3"]);
+    expect(await ids({ customerId: "vis-c1", approverId: "nobody" })).toEqual(["3", "1"]);
+    expect(await ids({})).toEqual([]);
   });
 
   it("the simulated gateway keeps one ledger entry per charge and refund in `payments`", async () => {
