@@ -3,7 +3,7 @@
 // proxyActivities. This module must stay free of I/O: the orchestrator imports it.
 import type { OrchestrationContext, RetryOptions, Task } from "durable-functions";
 import type { ChargeResult, NotificationMessage } from "../adapters/ports";
-import type { NotificationChannel, OrderOutcome, OrderStatus } from "../domain/order";
+import type { DecidedBy, NotificationChannel, OrderOutcome, OrderStatus } from "../domain/order";
 
 export interface SetOrderStatusInput {
   orderId: string;
@@ -11,6 +11,8 @@ export interface SetOrderStatusInput {
   outcome?: OrderOutcome;
   /** A stage recorded on the way to `status` in the same call (workflow version 2). */
   via?: OrderStatus;
+  /** The approver, recorded on the order with the first status after the approval. */
+  decidedBy?: DecidedBy;
 }
 export interface SetOrderStatusOutput {
   status: OrderStatus;

@@ -25,9 +25,14 @@ export async function setOrderStatus(
       // the writes still missing are made.
       const current = await orders.get(input.orderId);
       if (current && current.status !== input.status && canTransition(current.status, input.via))
-        await orders.updateStatus(input.orderId, input.via);
+        await orders.updateStatus(input.orderId, input.via, undefined, input.decidedBy);
     }
-    const order = await orders.updateStatus(input.orderId, input.status, input.outcome);
+    const order = await orders.updateStatus(
+      input.orderId,
+      input.status,
+      input.outcome,
+      input.decidedBy,
+    );
     logInfo(context, "order.status.set", fields);
     return { status: order.status };
   } catch (err) {

@@ -2,6 +2,7 @@
 // gateway/notifier implement them, tests use fakes.
 import type { Visibility } from "../auth/rights";
 import type {
+  DecidedBy,
   NotificationChannel,
   Order,
   OrderOutcome,
@@ -16,7 +17,13 @@ export interface OrderStore {
   ): Promise<{ created: true; order: Order } | { created: false; existing: Order }>;
   get(orderId: string): Promise<Order | undefined>;
   /** Etag-guarded status change; idempotent when the order already has `status`. */
-  updateStatus(orderId: string, status: OrderStatus, outcome?: OrderOutcome): Promise<Order>;
+  /** `decidedBy` (else `outcome.decidedBy`) is recorded on the order with the change. */
+  updateStatus(
+    orderId: string,
+    status: OrderStatus,
+    outcome?: OrderOutcome,
+    decidedBy?: DecidedBy,
+  ): Promise<Order>;
   list(query: {
     customerId?: string;
     status?: OrderStatus;

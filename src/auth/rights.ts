@@ -86,7 +86,9 @@ export function canSee(caller: Caller, grants: ReadonlySet<Grant>, order: Order)
     return true;
   if (
     grants.has("approver") &&
-    (order.status === "AwaitingApproval" || order.outcome?.decidedBy?.id === caller.id)
+    (order.status === "AwaitingApproval" ||
+      order.decidedBy?.id === caller.id ||
+      order.outcome?.decidedBy?.id === caller.id)
   )
     return true;
   return false;

@@ -92,6 +92,8 @@ export interface Order {
   source: "http" | "servicebus";
   /** Who placed an order that came over HTTP (absent for orders-inbound). */
   createdBy?: CreatedBy;
+  /** Who approved, rejected or cancelled it, recorded with the status change that followed. */
+  decidedBy?: DecidedBy;
   createdAt: string;
   updatedAt: string;
   outcome?: OrderOutcome;

@@ -2,6 +2,7 @@
 // replayed activity can never move an order backwards or out of a terminal state.
 import {
   TERMINAL_STATUSES,
+  type DecidedBy,
   type Order,
   type OrderOutcome,
   type OrderStatus,
@@ -56,9 +57,12 @@ export function applyStatus(
   status: OrderStatus,
   outcome: OrderOutcome | undefined,
   now: Date,
+  decidedBy?: DecidedBy,
 ): Order {
   assertTransition(order.status, status);
   const next: Order = { ...order, status, updatedAt: now.toISOString() };
   if (outcome) next.outcome = outcome;
+  const decider = decidedBy ?? outcome?.decidedBy;
+  if (decider) next.decidedBy = decider;
   return next;
 }

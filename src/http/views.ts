@@ -14,6 +14,7 @@ export interface OrderView {
   outcome?: Order["outcome"];
   source: Order["source"];
   createdBy?: Order["createdBy"];
+  decidedBy?: Order["decidedBy"];
   idempotencyKey?: string;
   createdAt: string;
   updatedAt: string;
@@ -36,5 +37,6 @@ export function orderView(order: Order): OrderView {
   if (order.outcome) view.outcome = order.outcome;
   if (order.idempotencyKey) view.idempotencyKey = order.idempotencyKey;
   if (order.createdBy) view.createdBy = order.createdBy;
+  if (order.decidedBy) view.decidedBy = order.decidedBy;
   return view;
 }

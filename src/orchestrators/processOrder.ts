@@ -89,12 +89,13 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
     }
     approvedBy = decision.approver;
     decidedBy = decision.decidedBy;
-    if (version === 1) yield* step.enter("Approved", `approved by ${approvedBy}`);
+    if (version === 1)
+      yield* step.enter("Approved", `approved by ${approvedBy}`, undefined, decidedBy);
   }
 
   // 2. Charge. A decline comes back as a result; only transient failures are retried.
   if (version >= 2 && approvedBy) {
-    yield* step.enter("Charging", `approved by ${approvedBy}`, "Approved");
+    yield* step.enter("Charging", `approved by ${approvedBy}`, "Approved", decidedBy);
   } else {
     yield* step.enter("Charging");
   }
@@ -234,17 +235,36 @@ function stepper(context: OrchestrationContext, order: ProcessOrderInput) {
     context.df.setCustomStatus(status);
     if (!context.df.isReplaying) logInfo(context, "order.stage", { ...fields, stage, detail });
   };
-  const setStatus = (status: OrderStatus, outcome?: OrderOutcome, via?: OrderStatus) =>
+  const setStatus = (
+    status: OrderStatus,
+    outcome?: OrderOutcome,
+    via?: OrderStatus,
+    decidedBy?: DecidedBy,
+  ) =>
     activities.setOrderStatus(
       context,
-      { orderId: order.orderId, status, ...(outcome ? { outcome } : {}), ...(via ? { via } : {}) },
+      {
+        orderId: order.orderId,
+        status,
+        ...(outcome ? { outcome } : {}),
+        ...(via ? { via } : {}),
+        ...(decidedBy ? { decidedBy } : {}),
+      },
       STEP_RETRY,
     );
   return {
-    /** Enters `stage`; with `via`, records that stage on the way in the same activity call. */
-    *enter(stage: OrderStatus, detail?: string, via?: OrderStatus): Generator<Task, void, unknown> {
+    /**
+     * Enters `stage`; with `via`, records that stage on the way in the same activity call; with
+     * `decidedBy`, records the approver on the order too.
+     */
+    *enter(
+      stage: OrderStatus,
+      detail?: string,
+      via?: OrderStatus,
+      decidedBy?: DecidedBy,
+    ): Generator<Task, void, unknown> {
       publish(stage, detail);
-      yield setStatus(stage, undefined, via);
+      yield setStatus(stage, undefined, via, decidedBy);
     },
     *finish(outcome: OrderOutcome): Generator<Task, OrderOutcome, unknown> {
       publish(outcome.status, outcome.reason);

@@ -227,6 +227,20 @@ describe("POST /orders/{id}/approval", () => {
     ]);
   });
 
+  it("an approver sees an order they approved while it is still in progress", async () => {
+    const at = new Date().toISOString();
+    await fakes.orders.updateStatus(A, "Approved", undefined, { id: "ann", name: "Ann", at });
+    const ann = await issuer.tokens.approver("ann", "Ann");
+    const bob = await issuer.tokens.approver("bob", "Bob");
+    const mine = await invokeHttp({ method: "GET", path: `/orders/${A}`, headers: bearer(ann) });
+    expect(mine.status).toBe(200);
+    expect(openapi.check(mine)).toEqual([]);
+    expect(mine.json).toMatchObject({ decidedBy: { id: "ann", name: "Ann", at } });
+    expect(
+      (await invokeHttp({ method: "GET", path: `/orders/${A}`, headers: bearer(bob) })).status,
+    ).toBe(404);
+  });
+
   it("an approver sees an order they decided even after it left AwaitingApproval", async () => {
     await fakes.orders.updateStatus(A, "Rejected", {
       status: "Rejected",

@@ -236,13 +236,22 @@ describe("approvers (Orders.Approve)", () => {
       approver: "mallory",
     });
     expect(res.status).toBe(202);
+    // She sees it all the way through (recorded as decided by her with the next status).
+    for (let seen = ""; seen !== "Completed"; await sleep(50)) {
+      const res = await ada.get(`/orders/${created.orderId}`);
+      expect(res.status).toBe(200);
+      seen = res.body.status;
+      if (seen !== "AwaitingApproval") expect(res.body.decidedBy).toMatchObject({ id: "ada" });
+    }
     const outcome = (await pollToOutcome(ada, created.location)).body.outcome;
     expect(outcome).toMatchObject({
       status: "Completed",
       approvedBy: "Ada Lovelace",
       decidedBy: { id: "ada", name: "Ada Lovelace", at: expect.any(String) },
     });
-    expect((await storedOrder(created.orderId)).outcome.decidedBy.id).toBe("ada");
+    const stored = await storedOrder(created.orderId);
+    expect(stored.outcome.decidedBy.id).toBe("ada");
+    expect(stored.decidedBy).toEqual(stored.outcome.decidedBy);
     // Decided by Ada: she still sees it; another approver does not (it no longer awaits approval).
     expect((await ada.get(`/orders/${created.orderId}`)).status).toBe(200);
     const bob = api.as(tokens.approver("bob", "Bob"));

@@ -7,7 +7,7 @@ import {
 } from "../../src/adapters/errors";
 import type { OrderStore } from "../../src/adapters/ports";
 import type { Visibility } from "../../src/auth/rights";
-import type { Order, OrderOutcome, OrderStatus } from "../../src/domain/order";
+import type { DecidedBy, Order, OrderOutcome, OrderStatus } from "../../src/domain/order";
 import { applyStatus } from "../../src/domain/status";
 import { Failures } from "./failures";
 
@@ -60,14 +60,19 @@ export class InMemoryOrderStore implements OrderStore {
     return doc ? structuredClone(doc.order) : undefined;
   }
 
-  async updateStatus(orderId: string, status: OrderStatus, outcome?: OrderOutcome): Promise<Order> {
+  async updateStatus(
+    orderId: string,
+    status: OrderStatus,
+    outcome?: OrderOutcome,
+    decidedBy?: DecidedBy,
+  ): Promise<Order> {
     this.failures.check("updateStatus");
     for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
       const read = this.#docs.get(orderId);
       if (!read) throw new OrderNotFoundError(orderId);
       const current = structuredClone(read.order);
       if (current.status === status) return current;
-      const next = applyStatus(current, status, outcome, this.now());
+      const next = applyStatus(current, status, outcome, this.now(), decidedBy);
       this.beforeReplace?.(orderId);
       if (this.#docs.get(orderId)?.etag !== read.etag) {
         this.preconditionFailures++;
@@ -95,7 +100,9 @@ export class InMemoryOrderStore implements OrderStore {
         o.createdBy?.kind === "app" &&
         o.createdBy.id === v.createdByApp) ||
       (v.approverId !== undefined &&
-        (o.status === "AwaitingApproval" || o.outcome?.decidedBy?.id === v.approverId));
+        (o.status === "AwaitingApproval" ||
+          o.decidedBy?.id === v.approverId ||
+          o.outcome?.decidedBy?.id === v.approverId));
     const matching = this.all()
       .filter(visible)
       .filter((o) => query.customerId === undefined || o.customerId === query.customerId)

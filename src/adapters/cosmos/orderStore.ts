@@ -2,7 +2,7 @@
 // document with its etag, check the lifecycle allows the move, replace with IfMatch; on 412
 // (someone else changed it in between) read again and re-decide.
 import type { Container, SqlParameter } from "@azure/cosmos";
-import type { Order, OrderOutcome, OrderStatus } from "../../domain/order";
+import type { DecidedBy, Order, OrderOutcome, OrderStatus } from "../../domain/order";
 import { applyStatus } from "../../domain/status";
 import { ConcurrentUpdateError, MAX_UPDATE_ATTEMPTS, OrderNotFoundError } from "../errors";
 import type { Visibility } from "../../auth/rights";
@@ -36,14 +36,19 @@ export class CosmosOrderStore implements OrderStore {
     return resource ? withoutSystemProperties(resource) : undefined;
   }
 
-  async updateStatus(orderId: string, status: OrderStatus, outcome?: OrderOutcome): Promise<Order> {
+  async updateStatus(
+    orderId: string,
+    status: OrderStatus,
+    outcome?: OrderOutcome,
+    decidedBy?: DecidedBy,
+  ): Promise<Order> {
     for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
       const { resource } = await this.container.item(orderId, orderId).read<StoredOrder>();
       if (!resource) throw new OrderNotFoundError(orderId);
       const current = withoutSystemProperties(resource);
       // Replays and retried activities land here: the change already happened.
       if (current.status === status) return current;
-      const next = applyStatus(current, status, outcome, this.now());
+      const next = applyStatus(current, status, outcome, this.now(), decidedBy);
       try {
         const { resource: saved } = await this.container
           .item(orderId, orderId)
@@ -79,7 +84,9 @@ export class CosmosOrderStore implements OrderStore {
         parameters.push({ name: "@visibleApp", value: v.createdByApp });
       }
       if (v.approverId !== undefined) {
-        any.push("c.status = 'AwaitingApproval' OR c.outcome.decidedBy.id = @visibleApprover");
+        any.push(
+          "c.status = 'AwaitingApproval' OR c.decidedBy.id = @visibleApprover OR c.outcome.decidedBy.id = @visibleApprover",
+        );
         parameters.push({ name: "@visibleApprover", value: v.approverId });
       }
       filters.push(any.length ? `(${any.join(" OR ")})` : "false");
