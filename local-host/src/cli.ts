@@ -2,6 +2,8 @@
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { Host, timestampLog } from "./host";
+import { watchApp } from "./watch";
+import { parseInspect } from "./worker/inspect";
 
 function portOf(value: string): number {
   const n = Number(value);
@@ -52,6 +54,11 @@ async function main(): Promise<void> {
       "--servicebus-config <file>",
       "Service Bus emulator entities (default servicebus-emulator/config/Config.json)",
     )
+    .option(
+      "--inspect [[host:]port]",
+      "start the worker with the Node inspector (default 127.0.0.1:9229; loopback only)",
+    )
+    .option("--watch", "reload the worker when the app's compiled files change (npm run dev)")
     .parse();
   const opts = program.opts<{
     app: string;
@@ -63,7 +70,15 @@ async function main(): Promise<void> {
     maxRequestBodySize?: number;
     cosmosConfig?: string;
     servicebusConfig?: string;
+    inspect?: string | true;
+    watch?: boolean;
   }>();
+  let inspect;
+  try {
+    inspect = opts.inspect === undefined ? undefined : parseInspect(opts.inspect);
+  } catch (err) {
+    program.error((err as Error).message);
+  }
   const appDir = path.resolve(opts.app);
   const port = opts.port ?? (process.env.PORT ? portOf(process.env.PORT) : 7071);
   const dataDir = path.resolve(appDir, opts.dataDir ?? process.env.DATA_DIR ?? ".data");
@@ -112,9 +127,11 @@ async function main(): Promise<void> {
     maxRequestBodySize: opts.maxRequestBodySize,
     cosmosProvision: opts.cosmosConfig && path.resolve(opts.cosmosConfig),
     serviceBusConfig: opts.servicebusConfig && path.resolve(opts.servicebusConfig),
+    inspect,
     log,
   });
-  await running.host;
+  const host = await running.host;
+  if (opts.watch && host.worker) watchApp(appDir, host.worker, log);
   log("info", `Started in ${Math.round(performance.now() - startedAt)} ms.`);
 }
 

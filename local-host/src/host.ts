@@ -16,6 +16,7 @@ import {
   SettingsError,
   storageProviderOf,
 } from "./settings";
+import type { InspectAddress } from "./worker/inspect";
 import { WorkerProcess, type HostLog } from "./worker/process";
 import {
   createRpcHandler,
@@ -46,6 +47,8 @@ export interface HostOptions {
   /** The real environment (default process.env). */
   env?: NodeJS.ProcessEnv;
   log?: HostLog;
+  /** Start the worker with the inspector on this address (`--inspect`). */
+  inspect?: InspectAddress;
   /** Where the listing and endpoints go (default stdout). */
   print?: (text: string) => void;
 }
@@ -234,6 +237,7 @@ export class Host {
         this.log(level, entry.message);
       },
       onSpawn: () => this.#writeEndpoints(),
+      inspect: this.options.inspect,
     });
     const loaded = this.worker.start(fullEnv);
     loaded.catch(() => undefined);

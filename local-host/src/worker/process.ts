@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { FunctionInvocationError, type FunctionInfo, type FunctionInvoker } from "../contracts";
 import type { LogEntry, RpcInvocationRequest, RpcInvocationResponse } from "./functionsCore";
+import { debuggerUrl, inspectExecArgv, waitForPortFree, type InspectAddress } from "./inspect";
 import { WORKER_APP_DIR_ENV, type HostToWorker, type WorkerToHost } from "./protocol";
 
 export type HostLog = (level: "debug" | "info" | "warn" | "error", message: string) => void;
@@ -18,7 +19,11 @@ export interface WorkerProcessOptions {
   onSpawn?: (pid: number) => void;
   /** Script to fork; default: the compiled main.js next to this file. */
   script?: string;
+  /** Start every worker with the inspector on this address (restarts keep it). */
+  inspect?: InspectAddress;
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Pending {
   functionName: string;
@@ -38,6 +43,9 @@ export class WorkerProcess implements FunctionInvoker {
   #nextId = 1;
   #stopping = false;
   #restarts = 0;
+  /** Set while reload() stops the worker on purpose: its exit is not a crash. */
+  #planned = false;
+  #reloading: Promise<void> | undefined;
   #functions: FunctionInfo[] = [];
   #options: WorkerProcessOptions;
 
@@ -63,10 +71,32 @@ export class WorkerProcess implements FunctionInvoker {
     return this.#functions;
   }
 
-  #spawn(fullEnv?: Promise<Record<string, string>>): Promise<void> {
+  async #spawn(fullEnv?: Promise<Record<string, string>>): Promise<void> {
+    const inspect = this.#options.inspect;
+    // A restarted worker reuses the inspector port: wait until the old one has released it.
+    if (inspect) await waitForPortFree(inspect);
+    if (this.#stopping) throw new Error("The host is stopping.");
+    const ready = this.#fork(fullEnv);
+    this.#ready = ready;
+    if (inspect) {
+      void debuggerUrl(inspect).then((url) =>
+        this.#options.log(
+          url ? "info" : "warn",
+          url
+            ? `Debugger: attach to ${url} (VS Code: "Attach to worker")`
+            : `Debugger: the worker's inspector did not answer on ${inspect.host}:${inspect.port}.`,
+        ),
+      );
+    }
+    return ready;
+  }
+
+  #fork(fullEnv?: Promise<Record<string, string>>): Promise<void> {
     const script = this.#options.script ?? path.join(__dirname, "main.js");
+    const inspect = this.#options.inspect;
     const child = fork(script, [], {
       cwd: this.#options.appDir,
+      execArgv: [...process.execArgv, ...(inspect ? inspectExecArgv(inspect) : [])],
       env: { ...this.#options.env, [WORKER_APP_DIR_ENV]: this.#options.appDir },
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -124,11 +154,41 @@ export class WorkerProcess implements FunctionInvoker {
             ),
           );
         }
-        if (!this.#stopping) this.#restart(code, signal);
+        if (!this.#stopping && !this.#planned) this.#restart(code, signal);
       });
     });
-    this.#ready = ready;
     return ready;
+  }
+
+  /**
+   * Replaces the worker with a fresh one that loads the app again (dev mode, after a rebuild).
+   * New invocations wait for the new worker; running ones may finish first (up to
+   * `drainMs`), whatever is still running then fails as on a worker crash.
+   */
+  reload(drainMs = 10000): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    if (this.#reloading) return this.#reloading;
+    let open!: (next: Promise<void>) => void;
+    this.#ready = new Promise<void>((resolve, reject) => {
+      open = (next) => next.then(resolve, reject);
+    });
+    this.#ready.catch(() => undefined);
+    const reloading = (async () => {
+      const deadline = Date.now() + drainMs;
+      while (this.#pending.size > 0 && Date.now() < deadline) await sleep(20);
+      const old = this.#child;
+      if (old && old.exitCode === null && old.signalCode === null) {
+        this.#planned = true;
+        await this.#terminate(old, 5000);
+      }
+      this.#planned = false;
+      if (this.#stopping) throw new Error("The host is stopping.");
+      const next = this.#spawn();
+      open(next);
+      await next;
+    })();
+    this.#reloading = reloading.finally(() => (this.#reloading = undefined));
+    return this.#reloading;
   }
 
   #restart(code: number | null, signal: string | null): void {
@@ -141,6 +201,7 @@ export class WorkerProcess implements FunctionInvoker {
     const delay = Math.min(100 * 2 ** Math.min(this.#restarts - 1, 5), 3000);
     const restarted = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() => {
       if (this.#stopping) throw new Error("The host is stopping.");
+      if (this.#reloading) return this.#reloading;
       return this.#spawn();
     });
     this.#ready = restarted;
@@ -196,6 +257,10 @@ export class WorkerProcess implements FunctionInvoker {
     this.#stopping = true;
     const child = this.#child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await this.#terminate(child, timeoutMs);
+  }
+
+  async #terminate(child: ChildProcess, timeoutMs: number): Promise<void> {
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     try {
       if (child.connected) child.send({ type: "terminate" } satisfies HostToWorker);
