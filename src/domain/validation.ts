@@ -71,16 +71,31 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-const text = (max: number = LIMITS.text) =>
+// C0 and C1 control characters (NUL, newlines, escape sequences) and DEL: names and addresses end
+// up on labels, e-mails and screens, where they break layouts or inject terminal escapes.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// A lone UTF-16 surrogate is not a character: it cannot be encoded as UTF-8 and round-trips as U+FFFD.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A string of printable, well-formed text. */
+const plainString = () =>
   z
     .string({ error: must("a string") })
+    .refine((s) => !CONTROL.test(s), { error: "must not contain control characters", abort: true })
+    .refine((s) => !LONE_SURROGATE.test(s), {
+      error: "must not contain unpaired UTF-16 surrogates",
+      abort: true,
+    });
+
+const text = (max: number = LIMITS.text) =>
+  plainString()
     .trim()
     .min(1, { error: "must not be empty" })
     .max(max, { error: `must be at most ${max} characters` });
 
 const optionalText = (max: number = LIMITS.text) =>
-  z
-    .string({ error: must("a string") })
+  plainString()
     .trim()
     .max(max, { error: `must be at most ${max} characters` })
     .optional();

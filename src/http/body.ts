@@ -1,8 +1,9 @@
 // Reads a JSON request body with the API's rules: JSON media types only (415), at most
 // MAX_BODY_BYTES (413, checked against Content-Length before reading and against the bytes
 // actually received, which a chunked or lying request can exceed), valid UTF-8 JSON (400 with
-// pointer ""). The result is either the parsed value or the problem response to send.
+// pointer ""), no key twice in one object (400 naming it). The result is either the parsed value or the problem response to send.
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
+import { firstDuplicateKey } from "./duplicateKeys";
 import { problem } from "./problem";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -81,8 +82,9 @@ export async function readJsonBody(
   } catch {
     return malformed("The body is not valid UTF-8.");
   }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (err) {
     // Only the position is reported: newer V8 versions quote a slice of the input in the
     // message, and that slice could be part of a card number.
@@ -93,6 +95,17 @@ export async function readJsonBody(
         : `The body is not valid JSON${position ? ` (error at position ${position})` : ""}.`,
     );
   }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== undefined) {
+    const detail = "repeats a key that appears earlier in the same object";
+    return {
+      ok: false,
+      response: problem("malformedJson", 400, `The body has a duplicate key at ${duplicate}.`, {
+        errors: [{ pointer: duplicate, detail }],
+      }),
+    };
+  }
+  return { ok: true, value };
 }
 
 function malformed(detail: string): BodyResult {

@@ -97,6 +97,33 @@ describe("bad input → problem+json and nothing written", () => {
     expect(pointers(array)).toEqual([""]);
   });
 
+  it("a key twice in one object → 400 naming it (the server must not pick one of two readings)", async () => {
+    const res = await postRaw("duplicate-key", (c) => {
+      const json = JSON.stringify(orderRequest({ customerId: c }));
+      // A second "city" in the address: JSON.parse would keep the last one silently.
+      return {
+        body: json.replace('"city":', '"city":"Elsewhere","city":'),
+        contentType: "application/json",
+      };
+    });
+    expectProblem(res, 400);
+    expect(pointers(res)).toEqual(["/shippingAddress/city"]);
+  });
+
+  it("control characters and lone surrogates in text fields → 400 naming each field", async () => {
+    const res = await postOrder("control-chars", (o) => {
+      o.items[0].name = "Widget\u0000";
+      o.shippingAddress.line1 = "1 Main St\u001b[2J";
+      o.shippingAddress.city = "Seattle\ud800";
+    });
+    expectProblem(res, 400);
+    expect(pointers(res).sort()).toEqual([
+      "/items/0/name",
+      "/shippingAddress/city",
+      "/shippingAddress/line1",
+    ]);
+  });
+
   it("wrong types → 400 naming each field", async () => {
     const res = await postOrder("types", (o) => {
       o.items[0].quantity = "2";
