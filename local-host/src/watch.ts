@@ -48,7 +48,9 @@ export function watchApp(
     });
   };
   const watcher = fs.watch(dir, { recursive: true }, (_event, name) => {
-    if (!name || !/\.(c|m)?js$/.test(name)) return;
+    // Compiled JavaScript only: no source maps, no dependencies, no local state.
+    if (!name || !/\.(c|m)?js$/.test(name) || /(^|[\\/])(node_modules|\.data)[\\/]/.test(name))
+      return;
     changed.add(describe(appDir, path.join(dir, name.toString())));
     if (timer) clearTimeout(timer);
     timer = setTimeout(flush, debounceMs);
