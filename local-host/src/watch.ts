@@ -36,8 +36,9 @@ export function watchApp(
   let running: Promise<void> = Promise.resolve();
   const flush = () => {
     timer = undefined;
-    const files = [...changed].sort();
+    const all = [...changed].sort();
     changed.clear();
+    const files = all.length > 5 ? [...all.slice(0, 5), `and ${all.length - 5} more`] : all;
     running = running.then(async () => {
       try {
         await worker.reload();
