@@ -111,6 +111,19 @@ it("reloads the worker after a change, keeping the host, the emulators and durab
   fs.writeFileSync(file, changed.replace('reloaded: "yes"', 'reloaded: "again"'));
   await waitFor(async () => ((await health()).body.reloaded === "again" ? true : undefined));
 
+  // A change that does not load is reported; the next good one brings the app back.
+  fs.writeFileSync(file, "this is not JavaScript(");
+  await waitFor(async () =>
+    /Reload after change .* failed/.test(host!.logs()) ? true : undefined,
+  );
+  fs.writeFileSync(file, changed.replace('reloaded: "yes"', 'reloaded: "fixed"'));
+  await waitFor(async () => {
+    const res = await fetch(`${host!.baseUrl}/api/health`).catch(() => undefined);
+    const body = res && ((await res.json().catch(() => ({}))) as Record<string, unknown>);
+    return body?.reloaded === "fixed" ? true : undefined;
+  });
+  expect((await instance()).createdTime).toBe(createdBefore.createdTime);
+
   await host.stop();
   host = undefined;
 }, 120000);
