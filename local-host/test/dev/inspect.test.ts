@@ -2,6 +2,7 @@
 // keeps the port, and it goes away with the host.
 import net from "node:net";
 import path from "node:path";
+import { parseInspect } from "../../src/worker/inspect";
 import { ensureBuilt, startHost, type StartedHost } from "../support/host";
 
 const appDir = path.join(__dirname, "..", "fixtures", "http-app");
@@ -83,3 +84,21 @@ it("refuses an inspector address other than loopback", async () => {
     /binds 127\.0\.0\.1 only/,
   );
 }, 30000);
+
+describe("parseInspect", () => {
+  it.each([
+    [true, 9229],
+    ["", 9229],
+    ["9230", 9230],
+    ["127.0.0.1:9231", 9231],
+    ["localhost:9232", 9232],
+  ] as const)("%p → 127.0.0.1:%p", (value, port) => {
+    expect(parseInspect(value)).toEqual({ host: "127.0.0.1", port });
+  });
+  it.each(["0.0.0.0:9229", "[::]:9229", "example.com:9229", "0", "70000", "abc"])(
+    "refuses %p",
+    (value) => {
+      expect(() => parseInspect(value)).toThrow(/--inspect/);
+    },
+  );
+});
