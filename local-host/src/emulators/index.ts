@@ -20,6 +20,7 @@ import { openCosmosJournal } from "./cosmos-journal";
 import { choosePort } from "./ports";
 import { startIssuer, type RunningIssuer } from "./issuer";
 import { startServiceBus, STANDARD_SERVICE_BUS_PORT, type RunningServiceBus } from "./servicebus";
+import type { EmulatorLog } from "./log";
 
 /** The audience of development tokens unless AUTH_AUDIENCE says otherwise (local.settings.json). */
 export const DEV_AUDIENCE = "orders-api-local";
@@ -27,7 +28,7 @@ export const DEV_AUDIENCE = "orders-api-local";
 export { COSMOS_EMULATOR_KEY } from "./cosmos";
 export { DEV_STORAGE_ACCOUNT, DEV_STORAGE_KEY } from "./azurite";
 
-export type EmulatorLog = (level: "debug" | "info" | "warn" | "error", message: string) => void;
+export type { EmulatorLog } from "./log";
 
 export interface EmulatorsOptions {
   /** Persistence root (`${dataDir}/azurite`, `${dataDir}/cosmos`, `${dataDir}/servicebus`); in-memory when absent. */

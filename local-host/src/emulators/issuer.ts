@@ -12,7 +12,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { OAuth2Server } from "oauth2-mock-server";
-import type { EmulatorLog } from "./index";
+import type { EmulatorLog } from "./log";
 
 export const STANDARD_ISSUER_PORT = 7072;
 /** The client id delegated tokens name as `azp` unless told otherwise. */
