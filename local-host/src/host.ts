@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { FunctionInfo, FunctionInvoker, HostHttpResponse } from "./contracts";
-import { DurableEngine } from "./durable";
+import { DurableEngine, handleManagementRequest } from "./durable";
 import type { RpcBindingInfo, RpcParameterBinding } from "./worker/functionsCore";
 import {
   applyHostJsonOverrides,
@@ -292,7 +292,7 @@ export class Host {
         DEFAULT_MAX_REQUEST_BODY_SIZE,
       keys: this.#keys,
       extraInputs,
-      management: (req) => engine.handleHttp(req, "webhook"),
+      management: (req) => handleManagementRequest(engine, req, "webhook"),
       log: this.log,
     });
     this.log("debug", `durable engine open after ${since()}`);
@@ -348,7 +348,8 @@ export class Host {
     const notReady = (): HostHttpResponse => ({ status: 503, headers: { "Retry-After": "1" } });
     this.#rpcListener = await listenLocalhost(
       createRpcHandler(
-        async (req) => (opened.engine ? opened.engine.handleHttp(req, "rpc") : notReady()),
+        async (req) =>
+          opened.engine ? handleManagementRequest(opened.engine, req, "rpc") : notReady(),
         this.log,
       ),
       0,

@@ -9,14 +9,7 @@ import { randomUUID } from "node:crypto";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DurableLog } from "../../../durable-log/src";
-import {
-  FunctionInvocationError,
-  type FunctionInfo,
-  type FunctionInvoker,
-  type HostHttpRequest,
-  type HostHttpResponse,
-  type ManagementChannel,
-} from "../contracts";
+import { FunctionInvocationError, type FunctionInfo, type FunctionInvoker } from "../contracts";
 import type { RpcTypedData } from "../worker/functionsCore";
 import { flattenActions, jsonText, replay, type Decision } from "./replay";
 import { EngineState, parseEntityId, type Snapshot } from "./state";
@@ -35,7 +28,6 @@ import {
   historyEvent,
 } from "./types";
 import { BadRequestError, StartConflictError } from "./errors";
-import { handleManagementRequest } from "./http";
 import {
   describeVersioning,
   refusesVersion,
@@ -274,13 +266,6 @@ export class DurableEngine {
     this.#timers.clear();
     for (const t of this.#retryAt.values()) clearTimeout(t);
     this.#retryAt.clear();
-  }
-
-  handleHttp(
-    req: HostHttpRequest,
-    channel: ManagementChannel,
-  ): Promise<HostHttpResponse | undefined> {
-    return handleManagementRequest(this, req, channel);
   }
 
   /** JSON for a `durableClient` input binding (durable-protocol.md §4). */

@@ -1,6 +1,6 @@
 // In-process harness for engine tests: the app's functions run through FunctionsCore (the jest
 // virtual @azure/functions-core mock set up by each test file), and a node:http server routes the
-// webhook and rpc bases to engine.handleHttp so the real DurableClient can talk to it.
+// webhook and rpc bases to handleManagementRequest so the real DurableClient can talk to it.
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +12,11 @@ import {
   type FunctionInfo,
   type FunctionInvoker,
 } from "../../src/contracts";
-import { DurableEngine, type DurableEngineOptions } from "../../src/durable";
+import {
+  DurableEngine,
+  handleManagementRequest,
+  type DurableEngineOptions,
+} from "../../src/durable";
 import type { FunctionsCore } from "../../src/worker/functionsCore";
 
 export interface Harness {
@@ -82,11 +86,11 @@ export async function startHarness(
         res.writeHead(503).end();
         return;
       }
-      current
-        .handleHttp(
-          { method: req.method ?? "GET", url, headers, body: Buffer.concat(chunks) },
-          channel,
-        )
+      handleManagementRequest(
+        current,
+        { method: req.method ?? "GET", url, headers, body: Buffer.concat(chunks) },
+        channel,
+      )
         .then((out) => {
           if (!out) {
             res.writeHead(404).end();

@@ -5,6 +5,7 @@ jest.mock("@azure/functions-core", () => mockCore.api, { virtual: true });
 
 import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
+import { handleManagementRequest } from "../../src/durable";
 import { startHarness, until, waitDone, type Harness } from "./harness";
 
 df.app.orchestration("waiter", function* (ctx: OrchestrationContext) {
@@ -252,7 +253,8 @@ describe("management HTTP API", () => {
   });
 
   it("returns undefined for paths outside the durable bases", async () => {
-    const out = await h.engine.handleHttp(
+    const out = await handleManagementRequest(
+      h.engine,
       {
         method: "GET",
         url: new URL(`${h.baseUrl}/api/orders`),
