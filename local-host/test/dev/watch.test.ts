@@ -1,9 +1,11 @@
 // `--watch` (npm run dev): a change to the app's compiled output reloads only the worker. The
-// next request runs the new code, while the emulators, the durable engine and their state stay.
+// next request runs the new code, while the emulators, the durable engine and their state (an
+// order in Cosmos, a durable instance) stay.
 // Runs against a copy of the order app's dist/, so the repository's build is never modified.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { bearer, Tokens } from "../../../test/helpers/tokens";
 import { ensureBuilt, PROJECT_ROOT, startHost, type StartedHost } from "../support/host";
 
 let host: StartedHost | undefined;
@@ -69,6 +71,28 @@ it("reloads the worker after a change, keeping the host, the emulators and durab
   const createdBefore = await instance();
   expect(createdBefore.instanceId).toBe("watch-test-1");
 
+  // Emulator state created before the reload: an order, placed by a customer with a token.
+  const auth = bearer(await Tokens.forHost(host.endpoints).customer("watch-customer"));
+  const placed = await fetch(`${host.baseUrl}/api/orders`, {
+    method: "POST",
+    headers: { ...auth, "content-type": "application/json", "idempotency-key": "watch-1" },
+    body: JSON.stringify({
+      customerId: "watch-customer",
+      currency: "USD",
+      items: [{ sku: "W-1", name: "Widget", quantity: 1, unitPrice: 500 }],
+      shippingAddress: { line1: "1 Main St", city: "Seattle", postalCode: "98101", country: "US" },
+      payment: { cardNumber: "4242424242424242" },
+    }),
+  });
+  expect(placed.status).toBe(202);
+  const { orderId } = (await placed.json()) as { orderId: string };
+  const order = async () => {
+    const res = await fetch(`${host!.baseUrl}/api/orders/${orderId}`, { headers: auth });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const orderBefore = await order();
+  expect(orderBefore.status).toBe(200);
+
   const endpoints = host.endpoints as { pids: { host: number; worker: number; emulators: number } };
   const pidsBefore = host.pids();
 
@@ -106,6 +130,13 @@ it("reloads the worker after a change, keeping the host, the emulators and durab
   const createdAfter = await instance();
   expect(createdAfter.instanceId).toBe("watch-test-1");
   expect(createdAfter.createdTime).toBe(createdBefore.createdTime);
+
+  // ...and so is the order, served by the new worker from the same Cosmos emulator.
+  const orderAfter = await order();
+  expect(orderAfter.status).toBe(200);
+  expect(orderAfter.body.createdAt).toEqual(expect.any(String));
+  expect(orderAfter.body.createdAt).toBe(orderBefore.body.createdAt);
+  expect(orderAfter.body.customerId).toBe("watch-customer");
 
   // A second change is picked up too (the watcher keeps watching).
   fs.writeFileSync(file, changed.replace('reloaded: "yes"', 'reloaded: "again"'));
