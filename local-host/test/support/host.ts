@@ -33,6 +33,8 @@ export interface StartHostOptions {
   args?: string[];
   /** Readiness timeout (default 60 s). */
   timeoutMs?: number;
+  /** The script to run instead of the built CLI (e.g. dev-cli.js for `npm run dev`). */
+  cli?: string;
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -84,7 +86,7 @@ export async function startHost(options: StartHostOptions): Promise<StartedHost>
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first.`);
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "local-host-"));
   const freePorts = options.freePorts ?? true;
-  const args = [CLI, "--app", path.resolve(options.appDir), "--data-dir", dataDir];
+  const args = [options.cli ?? CLI, "--app", path.resolve(options.appDir), "--data-dir", dataDir];
   if (freePorts) args.push("--free-ports", "--port", "0");
   if (options.enforceKeys) args.push("--enforce-keys");
   args.push(...(options.args ?? []));
