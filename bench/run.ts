@@ -2,6 +2,7 @@
  * Benchmark dispatcher: `node dist/bench/run.js [name...]` runs the named benchmarks, or all of
  * them when no name is given. Each benchmark module exports `run(): Promise<void>`.
  */
+import { run as chaos } from "./chaos";
 import { run as cosmos } from "./cosmos";
 import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
@@ -17,10 +18,14 @@ const benchmarks: Record<string, () => Promise<void>> = {
   servicebus,
   orders,
   startup,
+  chaos,
 };
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2);
+  // Options (`--minutes N`) belong to the benchmark that reads them, not to the name list.
+  const names = process.argv
+    .slice(2)
+    .filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--minutes");
   const unknown = names.filter((n) => !(n in benchmarks));
   if (unknown.length > 0) {
     console.error(
@@ -29,7 +34,9 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  for (const name of names.length > 0 ? names : Object.keys(benchmarks)) {
+  // chaos (a 30-minute soak by default) runs only when named.
+  const all = Object.keys(benchmarks).filter((n) => n !== "chaos");
+  for (const name of names.length > 0 ? names : all) {
     await benchmarks[name]();
   }
 }
