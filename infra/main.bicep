@@ -96,6 +96,13 @@ param approvalTimeout string = 'PT24H'
 @description('Also grant the app Azure Service Bus Data Owner. Off by default: Receiver + Sender cover the triggers and the sender. Owner only adds the Manage claim, which lets the scaler read exact queue lengths instead of falling back to the age of the oldest message.')
 param serviceBusOwnerForScaling bool = false
 
+@description('E-mail addresses the alerts\' action group notifies (failed orchestrations, dead-lettered notifications, rejected inbound messages, slow orders). Empty: alerts show in the portal only.')
+param alertEmails string[] = []
+
+@description('Alert when the 95th percentile of accept→finish exceeds this many seconds (15-minute window). Approvals wait up to approvalTimeout, so orders awaiting approval raise it too.')
+@minValue(1)
+param acceptToFinishP95Seconds int = 300
+
 @description('Optional name of the resource group; default rg-<environmentName>.')
 param resourceGroupName string = ''
 
@@ -144,6 +151,21 @@ module monitoring './app/monitoring.bicep' = {
     location: location
     tags: tags
   }
+}
+
+module alerts './app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    applicationInsightsName: applicationInsightsName
+    location: location
+    tags: tags
+    alertEmails: alertEmails
+    acceptToFinishP95Seconds: acceptToFinishP95Seconds
+  }
+  dependsOn: [
+    monitoring
+  ]
 }
 
 module storage './app/storage.bicep' = {

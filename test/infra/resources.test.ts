@@ -35,6 +35,8 @@ const API_VERSIONS: Record<string, string> = {
   "Microsoft.ServiceBus/namespaces/queues": "2024-01-01",
   "Microsoft.OperationalInsights/workspaces": "2023-09-01",
   "Microsoft.Insights/components": "2020-02-02",
+  "Microsoft.Insights/actionGroups": "2023-01-01",
+  "Microsoft.Insights/scheduledQueryRules": "2023-12-01",
   "Microsoft.Authorization/roleAssignments": "2022-04-01",
   "Microsoft.DurableTask/schedulers": "2026-02-01",
   "Microsoft.DurableTask/schedulers/taskHubs": "2026-02-01",
