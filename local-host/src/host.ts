@@ -28,8 +28,9 @@ import {
 import { functionListing } from "./listing";
 import { loadOrCreateKeys, type HostKeys } from "./keys";
 import type { ServiceBusTriggers } from "./servicebus/trigger";
-import type { RunningEmulators } from "./emulators";
+import type { EmulatorsOptions, RunningEmulators } from "./emulators";
 import { startEmulatorsProcess, type EmulatorsChild } from "./emulators-client";
+import { superviseEmulators } from "./emulators-supervisor";
 
 export interface HostOptions {
   appDir: string;
@@ -110,6 +111,7 @@ export class Host {
   #emulators: RunningEmulators | undefined;
   #emulatorsChild: EmulatorsChild | undefined;
   #serviceBus: ServiceBusTriggers | undefined;
+  #renewServiceBus: (() => void) | undefined;
   #keys: HostKeys | undefined;
   #engine: DurableEngine | undefined;
   #rpcListener: Listener | undefined;
@@ -185,21 +187,32 @@ export class Host {
         o.cosmosProvision ?? path.join(root, "local-host", "config", "cosmos.json");
       const serviceBusConfig =
         o.serviceBusConfig ?? path.join(root, "servicebus-emulator", "config", "Config.json");
-      this.#emulatorsChild = startEmulatorsProcess(
-        {
-          dataDir: path.join(dataDir, "emulators"),
-          ports: o.freePorts ? "free" : "standard",
-          host: "127.0.0.1",
-          cosmosProvision: fs.existsSync(cosmosProvision) ? cosmosProvision : undefined,
-          serviceBusConfig: fs.existsSync(serviceBusConfig) ? serviceBusConfig : undefined,
-          ...(environment({}).AUTH_AUDIENCE
-            ? { issuerAudience: environment({}).AUTH_AUDIENCE }
-            : {}),
-        },
-        this.log,
-      );
+      const emulatorOptions: Omit<EmulatorsOptions, "log"> = {
+        dataDir: path.join(dataDir, "emulators"),
+        ports: o.freePorts ? "free" : "standard",
+        host: "127.0.0.1",
+        cosmosProvision: fs.existsSync(cosmosProvision) ? cosmosProvision : undefined,
+        serviceBusConfig: fs.existsSync(serviceBusConfig) ? serviceBusConfig : undefined,
+        ...(environment({}).AUTH_AUDIENCE ? { issuerAudience: environment({}).AUTH_AUDIENCE } : {}),
+      };
+      this.#emulatorsChild = startEmulatorsProcess(emulatorOptions, this.log);
       fullEnv = this.#emulatorsChild.started.then((e) => {
         this.#emulators = e;
+        superviseEmulators({
+          first: this.#emulatorsChild!,
+          running: e,
+          restart: (ports) =>
+            startEmulatorsProcess({ ...emulatorOptions, reusePorts: ports }, this.log),
+          stopping: () => this.#stopping !== undefined,
+          onRestarted: (child, running) => {
+            this.#emulatorsChild = child;
+            this.#emulators = running;
+            if (this.endpoints) this.endpoints.pids.emulators = child.child.pid;
+            this.#writeEndpoints();
+            this.#renewServiceBus?.();
+          },
+          log: this.log,
+        });
         const provided: Record<string, string> = {};
         if (e.storageConnectionString) provided.AzureWebJobsStorage = e.storageConnectionString;
         if (e.cosmos) {
@@ -273,14 +286,25 @@ export class Host {
         ? { name, data: { string: JSON.stringify(engine.clientBindingData()) } }
         : undefined;
 
-    this.#serviceBus = new ServiceBusTriggers({
-      functions: this.functions,
-      env,
-      invoker,
-      settings: extensions.serviceBus,
-      extraInputs,
-      log: this.log,
-    });
+    const serviceBusTriggers = () =>
+      new ServiceBusTriggers({
+        functions: this.functions,
+        env,
+        invoker,
+        settings: extensions.serviceBus,
+        extraInputs,
+        log: this.log,
+      });
+    this.#serviceBus = serviceBusTriggers();
+    // After an emulators restart: new receivers at once instead of the SDK's slow reconnect
+    // (whose links stalled after the first messages); the old ones' messages are redelivered.
+    this.#renewServiceBus = () => {
+      if (this.#stopping !== undefined || !this.#serviceBus) return;
+      const old = this.#serviceBus;
+      this.#serviceBus = serviceBusTriggers();
+      this.#serviceBus.start();
+      void old.stop().catch(() => undefined);
+    };
 
     this.#handler = createRequestHandler({
       functions: this.functions,

@@ -1,6 +1,8 @@
 // Short forms of the fault suite (issue 12): each fault under a stream of 30 orders a second,
 // then the crash suite's invariants on every acknowledged order. FAULT_SEED replays a run;
 // FAULT_SOAK_MINUTES (set by `npm run bench -- chaos`) runs random faults for that long instead.
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ensureBuilt, type StartedHost } from "../../local-host/test/support/host";
 import { prng } from "../crash/scenario";
@@ -22,22 +24,31 @@ afterAll(async () => {
 
 function check(report: FaultReport): void {
   console.log(formatReport(report));
+  if (report.violations.length > 0) {
+    const file = path.join(os.tmpdir(), `fault-${report.fault}-${seed}-host.log`);
+    fs.writeFileSync(file, report.hostLog);
+    const notable = report.hostLog.split("\n").filter((l) => /warn|error|exited|restart/i.test(l));
+    console.log(`host log in ${file}; warnings and errors:\n${notable.slice(-60).join("\n")}`);
+  }
   expect(report.violations).toEqual([]);
   expect(report.injections).toBeGreaterThan(0);
   expect(report.acknowledged).toBe(report.sent);
 }
 
-const SHORT: { fault: FaultName; seconds: number; pauseMs: [number, number] }[] = [
-  { fault: "worker", seconds: 6, pauseMs: [400, 1200] },
-  { fault: "host", seconds: 6, pauseMs: [1500, 2500] },
-];
+const SHORT = (
+  [
+    { fault: "worker", seconds: 6, pauseMs: [400, 1200] },
+    { fault: "emulators", seconds: 6, pauseMs: [1500, 2500] },
+    { fault: "host", seconds: 6, pauseMs: [1500, 2500] },
+  ] as { fault: FaultName; seconds: number; pauseMs: [number, number] }[]
+).filter((s) => !process.env.FAULTS || process.env.FAULTS.split(",").includes(s.fault));
 
 if (soakMinutes > 0) {
   it(
     `chaos soak: random faults for ${soakMinutes} min`,
     async () => {
       const random = prng(seed);
-      const faults: FaultName[] = ["worker", "host"];
+      const faults: FaultName[] = ["worker", "emulators", "host"];
       const endAt = Date.now() + soakMinutes * 60000;
       const reports: FaultReport[] = [];
       for (let round = 0; Date.now() < endAt; round++) {

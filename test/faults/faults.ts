@@ -16,7 +16,7 @@ import {
   type Planned,
 } from "../crash/scenario";
 
-export type FaultName = "worker" | "emulators" | "host";
+export type FaultName = "worker" | "emulators" | "host" | "torn";
 
 export interface FaultReport {
   fault: FaultName;
@@ -28,6 +28,8 @@ export interface FaultReport {
   /** Seconds from each injection until the host served a healthy request again. */
   recoverySeconds: number[];
   violations: string[];
+  /** The last host's log (for a failing report). */
+  hostLog: string;
 }
 
 export interface FaultOptions {
@@ -59,6 +61,44 @@ export function alive(pid: number): boolean {
 export function childPids(dataDir: string): { host: number; worker?: number; emulators?: number } {
   const e = JSON.parse(fs.readFileSync(path.join(dataDir, "endpoints.json"), "utf8"));
   return e.pids;
+}
+
+/** The newest segment of every durable-log under `root` (engine log, Cosmos journal, Service Bus log). */
+export function newestSegments(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    const entries = fs.readdirSync(dir, { withFileTypes: true });
+    const segs = entries
+      .filter((e) => e.isFile() && /^seg-\d+\.log$/.test(e.name))
+      .map((e) => e.name)
+      .sort((a, b) => Number(/\d+/.exec(a)![0]) - Number(/\d+/.exec(b)![0]));
+    if (segs.length > 0) out.push(path.join(dir, segs.at(-1)!));
+    for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
+  };
+  walk(root);
+  return out;
+}
+
+/**
+ * A torn last record, as a kill in the middle of a write leaves it: a copy of the segment's last
+ * complete frame ([u32 length][u32 crc][payload]) cut at a random byte offset is appended. That
+ * record was never acknowledged (the write did not finish), so recovery must drop it and keep
+ * everything before. Returns the bytes appended.
+ */
+export function tearTail(file: string, random: () => number): number {
+  const buf = fs.readFileSync(file);
+  let at = 0;
+  let last: Buffer | undefined;
+  while (at + 8 <= buf.length) {
+    const len = buf.readUInt32LE(at);
+    if (at + 8 + len > buf.length) break;
+    last = buf.subarray(at, at + 8 + len);
+    at += 8 + len;
+  }
+  if (!last) return 0;
+  const cut = 1 + Math.floor(random() * (last.length - 1));
+  fs.appendFileSync(file, last.subarray(0, cut));
+  return cut;
 }
 
 /** A host's endpoints with loopback addresses (the suite talks to 127.0.0.1 only). */
@@ -170,6 +210,18 @@ export async function runFault(o: FaultOptions): Promise<FaultReport> {
           20000,
         );
         await until("healthy after an emulators kill", () => healthy(api()), 30000);
+      } else if (o.fault === "torn") {
+        await host.kill();
+        await client.close();
+        const torn = newestSegments(dataDir).map(
+          (f) => `${path.relative(dataDir, f)} +${tearTail(f, random)} B`,
+        );
+        log(`torn last records: ${torn.join(", ")}`);
+        if (torn.length < 3) throw new Error(`expected 3 durable logs, found ${torn.join(", ")}`);
+        host = await startOrderHost(o.appDir, dataDir);
+        o.hosts.push(host);
+        client = new Client(loopback(host));
+        await until("healthy after a torn-tail restart", () => healthy(api()), 30000);
       } else {
         process.kill(pids.host, "SIGKILL");
         const children = [pids.worker, pids.emulators].filter((p): p is number => !!p);
@@ -220,6 +272,7 @@ export async function runFault(o: FaultOptions): Promise<FaultReport> {
     injections: injections.length,
     recoverySeconds: injections,
     violations,
+    hostLog: host.logs(),
   };
 }
 

@@ -43,6 +43,8 @@ export interface EmulatorsOptions {
   serviceBusConfig?: string;
   /** Default: all. */
   which?: { azurite?: boolean; cosmos?: boolean; serviceBus?: boolean; issuer?: boolean };
+  /** Ports to listen on again by name (blob, queue, table, cosmos, serviceBus): a restart. */
+  reusePorts?: Record<string, number>;
   /** `aud` of the development issuer's tokens (default DEV_AUDIENCE). */
   issuerAudience?: string;
   log?: EmulatorLog;
@@ -77,15 +79,18 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
   };
   const dir = (name: string): string | undefined =>
     options.dataDir === undefined ? undefined : path.join(options.dataDir, name);
-  const port = (standard: number, name: string): Promise<number> =>
-    choosePort(options.ports, standard, host, name, warn);
+  const port = (standard: number, name: string, key: string): Promise<number> =>
+    options.reusePorts?.[key] !== undefined
+      ? Promise.resolve(options.reusePorts[key])
+      : choosePort(options.ports, standard, host, name, warn);
   // The standard port can be taken between the check and the listen: then retry on a free one.
   const withFallback = async <T>(
     name: string,
     standard: number,
+    key: string,
     start: (port: number) => Promise<T>,
   ): Promise<T> => {
-    const chosen = await port(standard, name);
+    const chosen = await port(standard, name, key);
     try {
       return await start(chosen);
     } catch (err) {
@@ -108,16 +113,16 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
         host,
         dir: dir("azurite"),
         ports: {
-          blob: await port(STANDARD_STORAGE_PORTS.blob, "Azurite blob"),
-          queue: await port(STANDARD_STORAGE_PORTS.queue, "Azurite queue"),
-          table: await port(STANDARD_STORAGE_PORTS.table, "Azurite table"),
+          blob: await port(STANDARD_STORAGE_PORTS.blob, "Azurite blob", "blob"),
+          queue: await port(STANDARD_STORAGE_PORTS.queue, "Azurite queue", "queue"),
+          table: await port(STANDARD_STORAGE_PORTS.table, "Azurite table", "table"),
         },
       }))();
     starting.push(azurite);
   }
   if (which.cosmos) {
     const cosmosDir = dir("cosmos");
-    cosmos = withFallback("Cosmos DB", STANDARD_COSMOS_PORT, async (p) =>
+    cosmos = withFallback("Cosmos DB", STANDARD_COSMOS_PORT, "cosmos", async (p) =>
       startCosmos({
         host,
         port: p,
@@ -129,7 +134,7 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     starting.push(cosmos);
   }
   if (which.serviceBus) {
-    serviceBus = withFallback("Service Bus", STANDARD_SERVICE_BUS_PORT, (p) =>
+    serviceBus = withFallback("Service Bus", STANDARD_SERVICE_BUS_PORT, "serviceBus", (p) =>
       startServiceBus({
         host,
         port: p,
