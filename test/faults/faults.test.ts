@@ -37,9 +37,10 @@ function check(report: FaultReport): void {
 
 const SHORT = (
   [
-    { fault: "worker", seconds: 6, pauseMs: [400, 1200] },
-    { fault: "emulators", seconds: 6, pauseMs: [1500, 2500] },
-    { fault: "host", seconds: 6, pauseMs: [1500, 2500] },
+    { fault: "worker", seconds: 5, pauseMs: [400, 1100] },
+    { fault: "emulators", seconds: 4, pauseMs: [1500, 2500] },
+    { fault: "host", seconds: 5, pauseMs: [1200, 2200] },
+    { fault: "torn", seconds: 4, pauseMs: [1200, 2000] },
   ] as { fault: FaultName; seconds: number; pauseMs: [number, number] }[]
 ).filter((s) => !process.env.FAULTS || process.env.FAULTS.split(",").includes(s.fault));
 
@@ -48,7 +49,7 @@ if (soakMinutes > 0) {
     `chaos soak: random faults for ${soakMinutes} min`,
     async () => {
       const random = prng(seed);
-      const faults: FaultName[] = ["worker", "emulators", "host"];
+      const faults: FaultName[] = ["worker", "emulators", "host", "torn"];
       const endAt = Date.now() + soakMinutes * 60000;
       const reports: FaultReport[] = [];
       for (let round = 0; Date.now() < endAt; round++) {
@@ -80,7 +81,11 @@ if (soakMinutes > 0) {
   );
 } else {
   describe.each(SHORT.map((s) => [s.fault, s] as const))("fault %s", (_name, spec) => {
-    it(`SIGKILL of the ${spec.fault} under 30 orders/s: every acknowledged order exact`, async () => {
+    const what =
+      spec.fault === "torn"
+        ? "every process + a torn last record in each log"
+        : `the ${spec.fault}`;
+    it(`SIGKILL of ${what} under 30 orders/s: every acknowledged order exact`, async () => {
       const report = await runFault({
         appDir,
         fault: spec.fault,
