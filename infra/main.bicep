@@ -290,6 +290,8 @@ module api './app/function.bicep' = {
       APPROVAL_THRESHOLD_MINOR: string(approvalThresholdMinor)
       APPROVAL_TIMEOUT: approvalTimeout
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+      // Parent-based trace-id ratio the worker's OpenTelemetry SDK samples with (README "host.json").
+      OTEL_TRACES_SAMPLER_ARG: '1'
       AUTH_AUTHORITY: authAuthority
       AUTH_AUDIENCE: apiClientId
     }

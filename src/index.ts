@@ -2,6 +2,9 @@
 // Functions host only knows the functions this file's imports register, and a glob or a missed
 // import of an orchestrator or activity fails only when an orchestration first calls it.
 
+// OpenTelemetry first: the instrumentations patch @azure/functions and the Azure SDKs as they load.
+import "./observability/telemetry";
+
 // HTTP API
 import "./functions/createOrder";
 import "./functions/getOrderStatus";

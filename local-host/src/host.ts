@@ -31,6 +31,7 @@ import type { ServiceBusTriggers } from "./servicebus/trigger";
 import type { EmulatorsOptions, RunningEmulators } from "./emulators";
 import { startEmulatorsProcess, type EmulatorsChild } from "./emulators-client";
 import { superviseEmulators } from "./emulators-supervisor";
+import { startTelemetry, type Telemetry } from "./telemetry/setup";
 
 export interface HostOptions {
   appDir: string;
@@ -59,6 +60,7 @@ export interface Endpoints {
   apiBaseUrl: string;
   port: number;
   rpcBaseUrl?: string;
+  otlp?: { url: string; receiver: boolean };
   storageConnectionString?: string;
   cosmos?: { endpoint: string; key: string; connectionString: string };
   serviceBusConnectionString?: string;
@@ -116,6 +118,7 @@ export class Host {
   #engine: DurableEngine | undefined;
   #rpcListener: Listener | undefined;
   #rpcBaseUrl: string | undefined;
+  #telemetry: Telemetry | undefined;
   #stopping: Promise<void> | undefined;
   #handler:
     | ((req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) => void)
@@ -171,6 +174,10 @@ export class Host {
       WEBSITE_HOSTNAME: `localhost:${port}`,
       FUNCTIONS_WORKER_RUNTIME: "node",
     };
+    this.#telemetry = await startTelemetry(
+      mergeEnvironment(realEnv, settings).OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    );
+    Object.assign(own, this.#telemetry.env);
     const environment = (provided: Record<string, string>): Record<string, string> => {
       const env = mergeEnvironment(realEnv, settings, { ...provided, ...own });
       // The host's own WEBSITE_HOSTNAME must match the port it really listens on.
@@ -334,6 +341,11 @@ export class Host {
       storageConnectionString: env.AzureWebJobsStorage,
       cosmos: this.#emulators?.cosmos,
       serviceBusConnectionString: env.ServiceBusConnection,
+      // Traces and metrics (OTLP/HTTP): the host's receiver, or the configured collector.
+      otlp: this.#telemetry && {
+        url: this.#telemetry.endpoint,
+        receiver: this.#telemetry.receiver !== undefined,
+      },
       // The development issuer, when the app trusts it (a real AUTH_AUTHORITY in the environment wins).
       ...(this.#emulators?.issuer && env.AUTH_AUTHORITY === this.#emulators.issuer.url
         ? { issuer: { url: env.AUTH_AUTHORITY, audience: env.AUTH_AUDIENCE ?? "" } }
@@ -392,6 +404,7 @@ export class Host {
       systemKey: this.#keys?.systemKeys.durabletask_extension,
       durableTask,
       log: (level, message) => this.log(level, `[durable] ${message}`),
+      spans: this.#telemetry?.spans,
     });
     opened.engine = engine;
     this.#engine = engine;
@@ -429,6 +442,7 @@ export class Host {
       // The engine drains its in-flight work items (they need the worker), then persists.
       await step("durable engine", () => this.#engine?.stop());
       await step("durable rpc listener", () => this.#rpcListener?.close());
+      await step("OTLP receiver", () => this.#telemetry?.receiver?.close());
       await step("worker", () => this.worker?.stop());
       await step("emulators", async () => {
         if (this.#emulators) return this.#emulators.close();

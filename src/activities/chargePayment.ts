@@ -8,6 +8,7 @@ import { getServices } from "../adapters/services";
 import { logInfo, logWarn } from "../observability/log";
 import { activityFields } from "./activityLog";
 import type { ChargePaymentInput, ChargePaymentOutput } from "./contracts";
+import { paymentAttempt } from "../observability/metrics";
 
 export async function chargePayment(
   input: ChargePaymentInput,
@@ -23,11 +24,14 @@ export async function chargePayment(
     });
     if (result.outcome === "approved") {
       logInfo(context, "payment.charged", { ...fields, chargeId: result.chargeId });
+      paymentAttempt("charged");
     } else {
       logInfo(context, "payment.declined", { ...fields, reason: result.reason });
+      paymentAttempt("declined");
     }
     return result;
   } catch (err) {
+    paymentAttempt("transient_failure");
     logWarn(context, "payment.charge.transientFailure", {
       ...fields,
       error: err instanceof Error ? err.message : String(err),

@@ -14,6 +14,7 @@ import type { FieldError } from "../domain/validation";
 import { acceptOrder } from "../intake/acceptOrder";
 import { deriveOrderId } from "../intake/orderId";
 import { logInfo, logWarn } from "../observability/log";
+import { inboundRejected } from "../observability/metrics";
 
 export const ORDERS_INBOUND_QUEUE = "orders-inbound";
 
@@ -67,6 +68,7 @@ export async function ordersInbound(
       reasons,
       rejectedAt: new Date().toISOString(),
     });
+    inboundRejected();
     logWarn(context, "order.rejected", {
       messageId,
       orderId,

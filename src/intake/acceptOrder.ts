@@ -25,6 +25,7 @@ import { logInfo, logWarn } from "../observability/log";
 import { getInstance, type InstanceClient } from "./instances";
 import { deriveOrderId, newOrderId } from "./orderId";
 import { requestHash } from "./requestHash";
+import { orderAccepted } from "../observability/metrics";
 
 export type OrderSource =
   /** `createdBy` is required for a valid HTTP order (absent only when the body is invalid). */
@@ -141,6 +142,7 @@ export async function acceptOrder(
   if (written.created) {
     await start(written.order, deps);
     logInfo(deps.context, "order.accepted", { ...fields, total: order.totals.total });
+    orderAccepted(source.kind);
     return { kind: "created", order: written.order };
   }
 

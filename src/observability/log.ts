@@ -3,6 +3,7 @@
 // one order can be followed end to end. Card-number-like digit runs are masked as a last line of
 // defence: no code path should log one, and tests assert that.
 import type { InvocationContext } from "@azure/functions";
+import { trace } from "@opentelemetry/api";
 
 export interface LogFields {
   orderId?: string;
@@ -22,8 +23,20 @@ export function redact(text: string): string {
   );
 }
 
+// The active span (the invocation's, or an Azure SDK call's) ties the entry to its trace. The
+// ids are taken from the context, so they are there whether or not the trace is sampled.
+function traceIds(): { traceId?: string; spanId?: string } {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && trace.isSpanContextValid(span)
+    ? { traceId: span.traceId, spanId: span.spanId }
+    : {};
+}
+
+// The ids are appended after redaction: an all-digit span id must not be masked as a card number.
 function entry(event: string, fields: LogFields): string {
-  return redact(JSON.stringify({ event, ...fields }));
+  const text = redact(JSON.stringify({ event, ...fields }));
+  const ids = traceIds();
+  return ids.traceId ? `${text.slice(0, -1)},${JSON.stringify(ids).slice(1)}` : text;
 }
 
 export function logInfo(context: InvocationContext, event: string, fields: LogFields = {}): void {

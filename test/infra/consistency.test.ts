@@ -54,6 +54,10 @@ const LOCAL_ONLY: Record<string, string> = {
     "accepts a self-signed certificate from a loopback emulator only; Azure endpoints have real certificates",
   FUNCTIONS_WORKER_RUNTIME:
     "Flex takes the runtime from functionAppConfig.runtime and rejects this setting",
+  OTEL_EXPORTER_OTLP_ENDPOINT:
+    "the local host's OTLP receiver or a developer's collector; in Azure telemetry goes to Application Insights",
+  OTEL_METRIC_EXPORT_INTERVAL:
+    "the local host exports metrics every second for its tests; the Azure Monitor exporter keeps its own interval",
 };
 /** App settings Flex Consumption rejects or ignores; none may be provisioned. */
 const FLEX_UNSUPPORTED = [

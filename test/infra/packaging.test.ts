@@ -436,7 +436,10 @@ describe("dependencies that ship", () => {
     const withScripts = Object.entries(lock.packages)
       .filter(([p, m]) => p.startsWith("node_modules/") && !m.dev && m.hasInstallScript)
       .map(([p]) => p);
-    expect(withScripts).toEqual([]);
+    // Reviewed: scripts that need not run. protobufjs (under the OTLP exporters) only warns in
+    // postinstall when a dependent's version range uses another scheme; it builds nothing.
+    const reviewed = ["node_modules/protobufjs"];
+    expect(withScripts.filter((p) => !reviewed.includes(p))).toEqual([]);
     expect(readFileSync(SCRIPT, "utf8")).toContain('"ci", "--omit=dev", "--ignore-scripts"');
   });
 

@@ -35,6 +35,7 @@ import {
   VERSION_MISMATCH_MESSAGE,
   type VersioningOptions,
 } from "./versioning";
+import type { OrchestrationSpans } from "../telemetry/orchestrationSpans";
 
 export interface DurableEngineOptions {
   dataDir: string;
@@ -48,6 +49,8 @@ export interface DurableEngineOptions {
   log?: (level: "debug" | "info" | "warn" | "error", message: string) => void;
   /** fsync every commit (default true; benchmarks and tests may turn it off). */
   fsync?: boolean;
+  /** Orchestration spans and the trace context passed with each dispatched invocation. */
+  spans?: OrchestrationSpans;
 }
 
 type FunctionKind = "orchestration" | "activity" | "entity";
@@ -351,6 +354,7 @@ export class DurableEngine {
     instanceId: string | undefined,
     input: string | null,
     version?: string,
+    traceparent?: string,
   ): Promise<string> {
     const fn = this.#functions.get(name.toLowerCase());
     if (!fn || fn.kind !== "orchestration") {
@@ -380,6 +384,7 @@ export class DurableEngine {
         seq: this.state.nextSeq(),
       },
     });
+    this.options.spans?.start(id, fn.name, traceparent);
     this.#kick(id);
     return id;
   }
@@ -559,6 +564,8 @@ export class DurableEngine {
   }
 
   #notifyCompletion(instanceId: string): void {
+    const status = this.state.instances.get(instanceId)?.status;
+    if (status && TERMINAL.has(status)) this.options.spans?.finish(instanceId, status);
     const set = this.#completionWaiters.get(instanceId);
     if (!set) return;
     this.#completionWaiters.delete(instanceId);
@@ -868,6 +875,7 @@ export class DurableEngine {
     try {
       const response = await this.options.invoker.invoke(fn.name, {
         inputData: [{ name: fn.binding, data: { json: JSON.stringify(payload) } }],
+        traceContext: this.options.spans?.traceContext(inst.instanceId),
       });
       result = decodeReturn(response.returnValue) as OrchestratorResult;
       if (!result || typeof result !== "object" || !Array.isArray(result.actions)) {
@@ -1308,6 +1316,7 @@ export class DurableEngine {
     }
     const response = await this.options.invoker.invoke(fn.name, {
       inputData: [{ name: fn.binding, data: { json: item.input } }],
+      traceContext: this.options.spans?.traceContext(item.instanceId),
     });
     return decodeReturn(response.returnValue);
   }

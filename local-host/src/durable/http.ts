@@ -315,6 +315,7 @@ async function startOrchestration(
     instanceId,
     body.text,
     req.url.searchParams.get("version") ?? undefined,
+    req.headers.traceparent,
   );
   return waitOrCheckStatus(engine, req, origin, id);
 }

@@ -21,6 +21,7 @@ import {
   type ShellHttpResponse,
 } from "./convert";
 import type { HostLog } from "../worker/process";
+import { fromHeaders } from "../telemetry/traceContext";
 
 /** The Functions host's default request body limit (104857600 bytes). */
 export const DEFAULT_MAX_REQUEST_BODY_SIZE = 100 * 1024 * 1024;
@@ -221,7 +222,12 @@ export function createRequestHandler(options: HttpServerOptions) {
         `Executing 'Functions.${fn.name}' (Reason='This function was programmatically called via the host APIs.', Id=${invocationId})`,
       );
       try {
-        const response = await options.invoker.invoke(fn.name, { invocationId, inputData });
+        const traceContext = fromHeaders(headers);
+        const response = await options.invoker.invoke(fn.name, {
+          invocationId,
+          inputData,
+          ...(traceContext ? { traceContext } : {}),
+        });
         const out =
           route.outputName === "$return" || route.outputName === undefined
             ? response.returnValue

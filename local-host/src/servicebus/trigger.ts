@@ -14,6 +14,7 @@ import type { FunctionInfo, FunctionInvoker } from "../contracts";
 import type { RpcBindingInfo, RpcParameterBinding, RpcTypedData } from "../worker/functionsCore";
 import type { HostLog } from "../worker/process";
 import { expandSettings, resolveConnectionSetting, SettingsError } from "../settings";
+import { fromApplicationProperties } from "../telemetry/traceContext";
 
 // Loaded only for identity connections: it is a large module and local runs rarely need it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -415,6 +416,7 @@ export class ServiceBusTriggers {
         invocationId,
         inputData,
         triggerMetadata: triggerMetadataOf(msg),
+        traceContext: fromApplicationProperties(msg.applicationProperties),
       });
       ok = true;
       log(

@@ -2,6 +2,7 @@
 import { CosmosClient, type CosmosClientOptions, type Database } from "@azure/cosmos";
 import { Agent } from "node:https";
 import { getSettings, readCosmosConnection, type CosmosConnection } from "../../config";
+import { cosmosTracing } from "../../observability/cosmosSpans";
 import { credentialFor } from "../credential";
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
@@ -31,7 +32,9 @@ export function cosmosClientOptions(connection: CosmosConnection): CosmosClientO
 }
 
 export function createCosmosClient(connection: CosmosConnection): CosmosClient {
-  return new CosmosClient(cosmosClientOptions(connection));
+  // `plugins` is a supported option the SDK's typings mark @hidden (CosmosDiagnostics reports it).
+  const plugins = [cosmosTracing];
+  return new CosmosClient({ ...cosmosClientOptions(connection), plugins } as CosmosClientOptions);
 }
 
 let client: CosmosClient | undefined;
