@@ -3,7 +3,8 @@
 // (the caller's traceparent → createOrder → the orchestration → each activity → its Azure SDK
 // calls → the deliverNotification run), and replays of the orchestrator add no spans.
 import fs from "node:fs";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import { ServiceBusClient } from "@azure/service-bus";
 import { PROJECT_ROOT, startHost, type StartedHost } from "../../local-host/test/support/host";
 import {
   ALL_CARDS,
@@ -150,6 +151,51 @@ describe("one order is one trace", () => {
     // The orchestrator ran several episodes (one per activity result), yet no span is its own.
     expect(spans.some((s) => s.name === "function processOrder")).toBe(false);
     expect(spans.filter((s) => s.name === "activity chargePayment").length).toBe(1);
+  }, 90000);
+});
+
+describe("orders-inbound continues a sender's trace", () => {
+  it("a message with traceparent (or Diagnostic-Id) in its application properties", async () => {
+    const bus = new ServiceBusClient(String(host.endpoints.serviceBusConnectionString));
+    const sender = bus.createSender("orders-inbound");
+    const sent: { traceId: string; spanId: string; orderId: string }[] = [];
+    try {
+      for (const property of ["traceparent", "Diagnostic-Id"]) {
+        const trace = {
+          traceId: randomBytes(16).toString("hex"),
+          spanId: randomBytes(8).toString("hex"),
+          orderId: randomUUID(),
+        };
+        sent.push(trace);
+        await sender.sendMessages({
+          body: { ...orderRequest(), orderId: trace.orderId },
+          messageId: `msg-${trace.orderId}`,
+          contentType: "application/json",
+          applicationProperties: { [property]: `00-${trace.traceId}-${trace.spanId}-01` },
+        });
+      }
+    } finally {
+      await sender.close();
+      await bus.close();
+    }
+    for (const { traceId, spanId } of sent) {
+      const spans = await eventually(
+        async () => {
+          const s = await spansOf(traceId);
+          const done =
+            s.some((x) => x.name.startsWith("orchestration ")) &&
+            s.some((x) => x.name === "function ordersInbound");
+          return done ? s : undefined;
+        },
+        "the inbound order's spans",
+        30000,
+      );
+      const [inbound] = spans.filter((s) => s.name === "function ordersInbound");
+      expect(inbound).toMatchObject({ parentSpanId: spanId, kind: 5 });
+      const orchestration = spans.find((s) => s.name === "orchestration processOrder")!;
+      expect(orchestration.parentSpanId).toBeDefined();
+      expect(spans.map((s) => s.spanId)).toContain(orchestration.parentSpanId);
+    }
   }, 90000);
 });
 
