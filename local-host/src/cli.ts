@@ -42,6 +42,10 @@ async function main(): Promise<void> {
     )
     .option("--enforce-keys", "require function keys (env LOCALHOST_ENFORCE_KEYS=true)")
     .option(
+      "--no-restart-emulators",
+      "leave the emulators down when their process dies (to watch the app with its dependencies gone)",
+    )
+    .option(
       "--max-request-body-size <bytes>",
       "reject larger request bodies with 413 (default 104857600)",
       sizeOf,
@@ -67,6 +71,7 @@ async function main(): Promise<void> {
     freePorts?: boolean;
     externalEmulators?: boolean;
     enforceKeys?: boolean;
+    restartEmulators: boolean;
     maxRequestBodySize?: number;
     cosmosConfig?: string;
     servicebusConfig?: string;
@@ -124,6 +129,7 @@ async function main(): Promise<void> {
     freePorts: opts.freePorts === true,
     externalEmulators: opts.externalEmulators === true,
     enforceKeys: opts.enforceKeys === true || truthy(process.env.LOCALHOST_ENFORCE_KEYS),
+    restartEmulators: opts.restartEmulators,
     maxRequestBodySize: opts.maxRequestBodySize,
     cosmosProvision: opts.cosmosConfig && path.resolve(opts.cosmosConfig),
     serviceBusConfig: opts.servicebusConfig && path.resolve(opts.servicebusConfig),

@@ -43,6 +43,8 @@ export interface HostOptions {
   /** Use connection strings from the environment / local.settings.json; start no emulators. */
   externalEmulators?: boolean;
   enforceKeys?: boolean;
+  /** Restart the emulators process when it dies (default true). */
+  restartEmulators?: boolean;
   maxRequestBodySize?: number;
   cosmosProvision?: string;
   serviceBusConfig?: string;
@@ -205,21 +207,22 @@ export class Host {
       this.#emulatorsChild = startEmulatorsProcess(emulatorOptions, this.log);
       fullEnv = this.#emulatorsChild.started.then((e) => {
         this.#emulators = e;
-        superviseEmulators({
-          first: this.#emulatorsChild!,
-          running: e,
-          restart: (ports) =>
-            startEmulatorsProcess({ ...emulatorOptions, reusePorts: ports }, this.log),
-          stopping: () => this.#stopping !== undefined,
-          onRestarted: (child, running) => {
-            this.#emulatorsChild = child;
-            this.#emulators = running;
-            if (this.endpoints) this.endpoints.pids.emulators = child.child.pid;
-            this.#writeEndpoints();
-            this.#renewServiceBus?.();
-          },
-          log: this.log,
-        });
+        if (o.restartEmulators !== false)
+          superviseEmulators({
+            first: this.#emulatorsChild!,
+            running: e,
+            restart: (ports) =>
+              startEmulatorsProcess({ ...emulatorOptions, reusePorts: ports }, this.log),
+            stopping: () => this.#stopping !== undefined,
+            onRestarted: (child, running) => {
+              this.#emulatorsChild = child;
+              this.#emulators = running;
+              if (this.endpoints) this.endpoints.pids.emulators = child.child.pid;
+              this.#writeEndpoints();
+              this.#renewServiceBus?.();
+            },
+            log: this.log,
+          });
         const provided: Record<string, string> = {};
         if (e.storageConnectionString) provided.AzureWebJobsStorage = e.storageConnectionString;
         if (e.cosmos) {

@@ -22,7 +22,8 @@ const failedCustomer = uniqueCustomer("while-down");
 
 beforeAll(async () => {
   ensureFreshBuild();
-  host = await startHost({ appDir: PROJECT_ROOT });
+  // The host would restart dead emulators within seconds; here they stay down.
+  host = await startHost({ appDir: PROJECT_ROOT, args: ["--no-restart-emulators"] });
   api = Api.forHost(host);
 }, 120000);
 
