@@ -23,3 +23,14 @@ export function sampleOrder(overrides: Partial<Order> = {}): Order {
     ...overrides,
   };
 }
+
+/** A valid order request body (what a client POSTs), for validation tests to edit. */
+export function validOrderRequest(): Record<string, unknown> {
+  return {
+    customerId: "c-1",
+    currency: "USD",
+    items: [{ sku: "SKU-1", name: "Widget", quantity: 2, unitPrice: 1999 }],
+    shippingAddress: { line1: "1 Main St", city: "Seattle", postalCode: "98101", country: "US" },
+    payment: { cardNumber: "4242424242424242" },
+  };
+}

@@ -9,16 +9,9 @@ import {
   validateCancel,
   validateOrderRequest,
 } from "../../src/domain/validation";
+import { validOrderRequest } from "../fakes/sampleOrder";
 
-function validOrder(): Record<string, unknown> {
-  return {
-    customerId: "c-1",
-    currency: "USD",
-    items: [{ sku: "SKU-1", name: "Widget", quantity: 2, unitPrice: 1999 }],
-    shippingAddress: { line1: "1 Main St", city: "Seattle", postalCode: "98101", country: "US" },
-    payment: { cardNumber: "4242424242424242" },
-  };
-}
+const validOrder = validOrderRequest;
 
 const TEXT_FIELDS: [string, (o: any, v: string) => void][] = [
   ["/customerId", (o, v) => (o.customerId = v)],

@@ -8,18 +8,11 @@ import {
   validateListQuery,
   validateOrderRequest,
 } from "../../src/domain/validation";
+import { validOrderRequest } from "../fakes/sampleOrder";
 
 const PAN = "4242424242424242";
 
-function validOrder(): Record<string, unknown> {
-  return {
-    customerId: "c-1",
-    currency: "USD",
-    items: [{ sku: "SKU-1", name: "Widget", quantity: 2, unitPrice: 1999 }],
-    shippingAddress: { line1: "1 Main St", city: "Seattle", postalCode: "98101", country: "US" },
-    payment: { cardNumber: PAN },
-  };
-}
+const validOrder = validOrderRequest;
 
 /** Applies `edit` to a fresh valid order (mutating a deep copy; edits make it ill-typed on purpose). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
