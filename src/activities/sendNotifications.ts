@@ -1,8 +1,9 @@
 // Workflow version 3's last step: records the order's Paid and Notifying stages (its `stage`),
 // enqueues the order's notification for every channel in one Service Bus batch (all or none),
 // then records the outcome (Completed). Every part is idempotent, so a retry after a crash at
-// any point redoes only what is missing: the message ids `${orderId}:${channel}` let duplicate
-// detection and the delivery record drop a re-send, and a stage already recorded is not written.
+// any point redoes only what is missing: a re-sent message keeps its id `${orderId}:${channel}`,
+// which the delivery record (and duplicate detection, where the queue has it) drops, and a stage
+// already recorded is not written again.
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
 import { getServices } from "../adapters/services";

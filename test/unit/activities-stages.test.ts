@@ -155,7 +155,7 @@ describe("sendNotifications activity (workflow version 3)", () => {
     await expect(invokeActivity("sendNotifications", input)).rejects.toThrow("cosmos 503");
     expect((await fakes.orders.get(order.id))?.status).toBe("Notifying");
     await invokeActivity("sendNotifications", input);
-    // Same message ids: Service Bus duplicate detection (and the delivery record) drop the copy.
+    // Same message ids: the delivery record (one per notificationId) drops the copy.
     expect(fakes.queue.sent.map((m) => m.notificationId)).toEqual([...ids, ...ids]);
     expect(written()).toEqual(["Charging", "Paid", "Notifying", "Completed"]);
   });
