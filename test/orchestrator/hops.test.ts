@@ -14,7 +14,7 @@ import {
 } from "../harness/orchestration";
 import { APPROVED_CHARGE, ORDER_ID, orderInput } from "./fixtures";
 
-type Charge = "approved" | "declined" | "gatewayDown";
+type Charge = "approved" | "declined" | "gatewayDown" | "captureRefused";
 type Decision = "approve" | "reject" | "cancel" | "timeout";
 
 /** How the test's world answers each activity. */
@@ -26,10 +26,15 @@ function answer(name: string, input: { status?: string }, charge: Charge): Step 
       if (charge === "gatewayDown") return failed(name, "gateway timeout");
       return completed(
         name,
-        charge === "approved" ? APPROVED_CHARGE : { outcome: "declined", reason: "card_declined" },
+        charge === "declined" ? { outcome: "declined", reason: "card_declined" } : APPROVED_CHARGE,
       );
     case "capturePayment":
-      return completed(name, { captured: true });
+      return completed(
+        name,
+        charge === "captureRefused" ? { captured: false, reason: "refused" } : { captured: true },
+      );
+    case "refundPayment":
+      return completed(name, { refundId: "rf_1" });
     case "sendNotification":
       return completed(name, { notificationId: `${ORDER_ID}:email` });
     case "sendNotifications":
@@ -70,6 +75,7 @@ const TABLE: [string, number, Charge, Decision | undefined, string, number, numb
   ["rejected", large, "approved", "reject", "Rejected", 2, 2, 2],
   ["cancelled", large, "approved", "cancel", "Cancelled", 2, 2, 2],
   ["approval timed out", large, "approved", "timeout", "Rejected", 2, 2, 2],
+  ["capture refused (refunded)", small, "captureRefused", undefined, "Failed", 5, 5, 4],
 ];
 
 describe.each(TABLE)("%s", (_label, total, charge, decision, outcome, v1, v2, v3) => {
