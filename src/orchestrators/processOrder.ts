@@ -97,7 +97,8 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
       yield* step.enter("Approved", `approved by ${approvedBy}`, undefined, decidedBy);
   }
 
-  // 2. Charge. A decline comes back as a result; only transient failures are retried.
+  // 2. Charge. A decline comes back as a result; only transient failures are retried. From
+  //    version 3 the charge activity records Charging itself, before it charges.
   const charging =
     version >= 2 && approvedBy
       ? yield* step.handOver("Charging", `approved by ${approvedBy}`, "Approved", decidedBy)
@@ -160,17 +161,7 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
     }
     yield context.df.Task.all(
       order.channels.map((channel) =>
-        activities.sendNotification(
-          context,
-          {
-            orderId: notification.orderId,
-            customerId: notification.customerId,
-            channel,
-            template: notification.template,
-            data: notification.data,
-          },
-          STEP_RETRY,
-        ),
+        activities.sendNotification(context, { ...notification, channel }, STEP_RETRY),
       ),
     );
   } catch (err) {
