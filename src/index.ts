@@ -27,3 +27,4 @@ import "./activities/chargePayment";
 import "./activities/capturePayment";
 import "./activities/refundPayment";
 import "./activities/sendNotification";
+import "./activities/sendNotifications";

@@ -55,6 +55,7 @@ const EXPECTED: Record<string, Expected> = {
   capturePayment: activity,
   refundPayment: activity,
   sendNotification: activity,
+  sendNotifications: activity,
 };
 
 describe("registrations of package.json main", () => {

@@ -5,14 +5,18 @@ import type { OrchestrationContext, RetryOptions, Task } from "durable-functions
 import type { ChargeResult, NotificationMessage } from "../adapters/ports";
 import type { DecidedBy, NotificationChannel, OrderOutcome, OrderStatus } from "../domain/order";
 
-export interface SetOrderStatusInput {
-  orderId: string;
+/** A status change for the order store, made by setOrderStatus or inside a working activity. */
+export interface StageRecord {
   status: OrderStatus;
   outcome?: OrderOutcome;
   /** A stage recorded on the way to `status` in the same call (workflow version 2). */
   via?: OrderStatus;
   /** The approver, recorded on the order with the first status after the approval. */
   decidedBy?: DecidedBy;
+}
+
+export interface SetOrderStatusInput extends StageRecord {
+  orderId: string;
 }
 export interface SetOrderStatusOutput {
   status: OrderStatus;
@@ -23,6 +27,8 @@ export interface ChargePaymentInput {
   token: string;
   amount: number;
   currency: string;
+  /** Recorded on the order before the charge (workflow version 3; earlier ones send none). */
+  stage?: StageRecord;
 }
 /** A decline is a result, not an error: RetryOptions cannot tell the two apart. */
 export type ChargePaymentOutput = ChargeResult;
@@ -56,6 +62,22 @@ export interface SendNotificationOutput {
   notificationId: string;
 }
 
+/** Every channel's notification in one Service Bus batch (workflow version 3). */
+export interface SendNotificationsInput {
+  orderId: string;
+  customerId: string;
+  channels: NotificationChannel[];
+  template: NotificationMessage["template"];
+  data: Record<string, unknown>;
+  /** Recorded on the order before the messages are sent. */
+  stage?: StageRecord;
+  /** Recorded on the order (as its status) once every message is sent. */
+  outcome?: OrderOutcome;
+}
+export interface SendNotificationsOutput {
+  notificationIds: string[];
+}
+
 /** Every activity: name → [input, output]. */
 export interface ActivityContracts {
   setOrderStatus: [SetOrderStatusInput, SetOrderStatusOutput];
@@ -63,6 +85,7 @@ export interface ActivityContracts {
   capturePayment: [CapturePaymentInput, CapturePaymentOutput];
   refundPayment: [RefundPaymentInput, RefundPaymentOutput];
   sendNotification: [SendNotificationInput, SendNotificationOutput];
+  sendNotifications: [SendNotificationsInput, SendNotificationsOutput];
 }
 
 export type ActivityName = keyof ActivityContracts;
@@ -75,6 +98,7 @@ export const ACTIVITY_NAMES = [
   "capturePayment",
   "refundPayment",
   "sendNotification",
+  "sendNotifications",
 ] as const satisfies readonly ActivityName[];
 
 /** A durable task whose result (what `yield` hands back) has a known type. */
@@ -100,4 +124,5 @@ export const activities: { [N in ActivityName]: ActivityCaller<N> } = {
   capturePayment: caller("capturePayment"),
   refundPayment: caller("refundPayment"),
   sendNotification: caller("sendNotification"),
+  sendNotifications: caller("sendNotifications"),
 };

@@ -4,3 +4,4 @@ import "./chargePayment";
 import "./capturePayment";
 import "./refundPayment";
 import "./sendNotification";
+import "./sendNotifications";

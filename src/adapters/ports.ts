@@ -112,6 +112,8 @@ export interface NotificationDeliveries {
 export interface NotificationQueue {
   /** messageId = notificationId, so Service Bus duplicate detection drops a re-send. */
   enqueue(message: NotificationMessage): Promise<void>;
+  /** The messages as one batch: all are enqueued or none (ids as for `enqueue`). */
+  enqueueBatch(messages: NotificationMessage[]): Promise<void>;
 }
 
 /** An orders-inbound message that failed validation, kept with its reasons (card numbers masked). */

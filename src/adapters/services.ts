@@ -55,7 +55,11 @@ const factories: { [K in keyof Services]: (s: Services) => Services[K] } = {
   notifications: () => {
     const queue = new ServiceBusNotificationQueue(getServiceBusClient);
     const deliveries = new CosmosNotificationDeliveries(container("notifications"));
-    return { enqueue: (m) => queue.enqueue(m), list: (id) => deliveries.list(id) };
+    return {
+      enqueue: (m) => queue.enqueue(m),
+      enqueueBatch: (ms) => queue.enqueueBatch(ms),
+      list: (id) => deliveries.list(id),
+    };
   },
   rejectedMessages: () => new CosmosRejectedMessages(container("rejected-messages")),
   health: () => {

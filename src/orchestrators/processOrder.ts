@@ -11,6 +11,10 @@
 //   1: every stage is its own setOrderStatus round trip.
 //   2: a stage nothing else happens in is recorded together with the next one (Approved with
 //      Charging, Paid with Notifying): two activity round trips fewer per order.
+//   3: stages are recorded by the activity that does the work (`step.handOver`): chargePayment
+//      records Charging before it charges; one sendNotifications call records Paid and
+//      Notifying, enqueues every channel in one Service Bus batch and records Completed.
+//      A completed order takes 3 activities (4 with approval) instead of 8 (9).
 import * as df from "durable-functions";
 import type {
   OrchestrationContext,
@@ -18,7 +22,7 @@ import type {
   Task,
   TimerTask,
 } from "durable-functions";
-import { activities, type ActivityOutput } from "../activities/contracts";
+import { activities, type ActivityOutput, type StageRecord } from "../activities/contracts";
 import { parseIsoDuration } from "../domain/duration";
 import {
   APPROVAL_EVENT,
@@ -52,7 +56,7 @@ export const STEP_RETRY = retryOptions({
 const processOrder: OrchestrationHandler = function* (context: OrchestrationContext) {
   const order = context.df.getInput() as ProcessOrderInput;
   const version = workflowVersion(context.df.version);
-  const step = stepper(context, order);
+  const step = stepper(context, order, version);
   let approvedBy: string | undefined;
   let decidedBy: DecidedBy | undefined;
 
@@ -93,12 +97,12 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
       yield* step.enter("Approved", `approved by ${approvedBy}`, undefined, decidedBy);
   }
 
-  // 2. Charge. A decline comes back as a result; only transient failures are retried.
-  if (version >= 2 && approvedBy) {
-    yield* step.enter("Charging", `approved by ${approvedBy}`, "Approved", decidedBy);
-  } else {
-    yield* step.enter("Charging");
-  }
+  // 2. Charge. A decline comes back as a result; only transient failures are retried. From
+  //    version 3 the charge activity records Charging itself, before it charges.
+  const charging =
+    version >= 2 && approvedBy
+      ? yield* step.handOver("Charging", `approved by ${approvedBy}`, "Approved", decidedBy)
+      : yield* step.handOver("Charging");
   let charge: ActivityOutput<"chargePayment">;
   try {
     charge = yield activities.chargePayment(
@@ -108,6 +112,7 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
         token: order.payment.token,
         amount: order.total,
         currency: order.currency,
+        ...charging,
       },
       CHARGE_RETRY,
     );
@@ -122,6 +127,13 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
     return yield* step.finish({ status: "PaymentDeclined", reason: charge.reason });
   }
   const chargeId = charge.chargeId;
+  const completed = withDefined({ status: "Completed", chargeId, approvedBy, decidedBy });
+  const notification = {
+    orderId: order.orderId,
+    customerId: order.customerId,
+    template: "order-completed",
+    data: { total: order.total, currency: order.currency, last4: order.payment.last4 },
+  } as const;
 
   // 3.–4. Money is taken: from here on, a step that fails for good is compensated by a refund.
   try {
@@ -131,6 +143,16 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
       STEP_RETRY,
     );
     if (!capture.captured) throw new Error(capture.reason);
+    if (version >= 3) {
+      // One activity records Paid and Notifying, sends every channel, and records Completed.
+      const notifying = yield* step.handOver("Notifying", order.channels.join(", "), "Paid");
+      yield activities.sendNotifications(
+        context,
+        { ...notification, channels: order.channels, ...notifying, outcome: completed },
+        STEP_RETRY,
+      );
+      return step.finishRecorded(completed);
+    }
     if (version >= 2) {
       yield* step.enter("Notifying", order.channels.join(", "), "Paid");
     } else {
@@ -139,17 +161,7 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
     }
     yield context.df.Task.all(
       order.channels.map((channel) =>
-        activities.sendNotification(
-          context,
-          {
-            orderId: order.orderId,
-            customerId: order.customerId,
-            channel,
-            template: "order-completed",
-            data: { total: order.total, currency: order.currency, last4: order.payment.last4 },
-          },
-          STEP_RETRY,
-        ),
+        activities.sendNotification(context, { ...notification, channel }, STEP_RETRY),
       ),
     );
   } catch (err) {
@@ -171,8 +183,8 @@ const processOrder: OrchestrationHandler = function* (context: OrchestrationCont
     return yield* step.finish({ status: "Failed", reason, chargeId, refundId: refund.refundId });
   }
 
-  // 5. Done.
-  return yield* step.finish(withDefined({ status: "Completed", chargeId, approvedBy, decidedBy }));
+  // 5. Done (version 3 returned above: its last activity recorded Completed).
+  return yield* step.finish(completed);
 };
 
 df.app.orchestration(ORCHESTRATOR_NAME, processOrder);
@@ -224,7 +236,7 @@ function decider(value: unknown): { decidedBy?: DecidedBy } {
 }
 
 /** Status bookkeeping: custom status for pollers, the stored order status, and a log line. */
-function stepper(context: OrchestrationContext, order: ProcessOrderInput) {
+function stepper(context: OrchestrationContext, order: ProcessOrderInput, version: number) {
   const fields = { orderId: order.orderId, instanceId: context.df.instanceId };
   const publish = (stage: OrderStatus, detail?: string) => {
     const status: OrderCustomStatus = {
@@ -266,9 +278,33 @@ function stepper(context: OrchestrationContext, order: ProcessOrderInput) {
       publish(stage, detail);
       yield setStatus(stage, undefined, via, decidedBy);
     },
+    /**
+     * Enters `stage` as `enter` does, but from version 3 leaves the store write to the next
+     * activity: returns `{ stage }` for its input (earlier versions: writes it, returns `{}`).
+     */
+    *handOver(
+      stage: OrderStatus,
+      detail?: string,
+      via?: OrderStatus,
+      decidedBy?: DecidedBy,
+    ): Generator<Task, { stage?: StageRecord }, unknown> {
+      if (version < 3) {
+        yield* this.enter(stage, detail, via, decidedBy);
+        return {};
+      }
+      publish(stage, detail);
+      return {
+        stage: { status: stage, ...(via ? { via } : {}), ...(decidedBy ? { decidedBy } : {}) },
+      };
+    },
     *finish(outcome: OrderOutcome): Generator<Task, OrderOutcome, unknown> {
       publish(outcome.status, outcome.reason);
       yield setStatus(outcome.status, outcome);
+      return outcome;
+    },
+    /** Ends with an outcome the last activity has recorded already. */
+    finishRecorded(outcome: OrderOutcome): OrderOutcome {
+      publish(outcome.status, outcome.reason);
       return outcome;
     },
     warn(event: string, err: unknown) {

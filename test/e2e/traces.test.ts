@@ -96,9 +96,9 @@ describe("one order is one trace", () => {
     const activities = spans.filter((s) => s.name.startsWith("activity "));
     expect(activities.map((s) => s.name)).toEqual(
       expect.arrayContaining([
-        "activity setOrderStatus",
         "activity chargePayment",
-        "activity sendNotification",
+        "activity capturePayment",
+        "activity sendNotifications",
       ]),
     );
     for (const a of activities) expect(a.parentSpanId).toBe(orchestration.spanId);
@@ -117,7 +117,7 @@ describe("one order is one trace", () => {
     // The notification's delivery continues the trace through the message's properties.
     const [delivery] = named("function deliverNotification");
     expect(delivery.kind).toBe(5); // CONSUMER
-    expect(ancestors(delivery)).toContain("activity sendNotification");
+    expect(ancestors(delivery)).toContain("activity sendNotifications");
 
     // Every span is in the one trace, and every parent is a span of it (or the caller's).
     for (const s of spans) {

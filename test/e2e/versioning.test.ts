@@ -1,11 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- bodies are JSON from the running host */
 // Shipping a workflow change with orders in flight, over real HTTP and real host restarts on one
 // DATA_DIR: orders started on workflow version 1 wait for approval; the host comes back on
-// version 2 (host.json's defaultVersion); the waiting orders finish on version 1's steps and new
-// orders run version 2's (which records Approved with Charging and Paid with Notifying). A host
-// rolled back to version 1 leaves a version 2 order queued (CurrentOrOlder + Reject) until a
-// version 2 host runs it. The first host also names the Durable Task Scheduler as its storage
-// provider, through AzureFunctionsJobHost__ overrides, and runs on its local store all the same.
+// version 2; the waiting orders finish on version 1's steps and new orders run version 2's
+// (which records Approved with Charging and Paid with Notifying). A host rolled back to version 1
+// leaves a version 2 order queued (CurrentOrOlder + Reject). The host then comes back on version 3
+// (host.json's defaultVersion): the version 2 orders finish on version 2's steps, new orders run
+// version 3's (the working activities record the stages: 3 activities per small order). The first
+// host also names the Durable Task Scheduler as its storage provider, through
+// AzureFunctionsJobHost__ overrides, and runs on its local store all the same.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +29,15 @@ const THRESHOLD = 50000;
 const DEFAULT_VERSION = "AzureFunctionsJobHost__extensions__durableTask__defaultVersion";
 const V1_STATUSES = ["AwaitingApproval", "Approved", "Charging", "Paid", "Notifying", "Completed"];
 const V2_STATUSES = ["AwaitingApproval", "Charging", "Notifying", "Completed"];
+const V2_ACTIVITIES = [
+  "setOrderStatus",
+  "setOrderStatus",
+  "chargePayment",
+  "capturePayment",
+  "setOrderStatus",
+  ...["sendNotification", "sendNotification", "sendNotification"],
+  "setOrderStatus",
+];
 
 let dataDir: string;
 let host: StartedHost | undefined;
@@ -72,14 +83,23 @@ async function approve(created: Created): Promise<void> {
   expect(res.status).toBe(202);
 }
 
-/** The statuses the orchestration recorded, in order, from its history (one per activity call). */
-async function recordedStatuses(orderId: string): Promise<string[]> {
+async function completedActivities(orderId: string): Promise<any[]> {
   const rpc = String(host!.endpoints.rpcBaseUrl);
   const res = await fetch(`${rpc}instances/${orderId}?showHistory=true&showHistoryOutput=true`);
   const body = (await res.json()) as any;
-  return body.historyEvents
-    .filter((e: any) => e.EventType === "TaskCompleted" && e.FunctionName === "setOrderStatus")
+  return body.historyEvents.filter((e: any) => e.EventType === "TaskCompleted");
+}
+
+/** The statuses the orchestration recorded, in order, from its history (one per activity call). */
+async function recordedStatuses(orderId: string): Promise<string[]> {
+  return (await completedActivities(orderId))
+    .filter((e: any) => e.FunctionName === "setOrderStatus")
     .map((e: any) => e.Result.status);
+}
+
+/** Every activity the order ran, in order (the hops). */
+async function activitiesRun(orderId: string): Promise<string[]> {
+  return (await completedActivities(orderId)).map((e: any) => String(e.FunctionName));
 }
 
 describe("a workflow change shipped with orders in flight", () => {
@@ -111,7 +131,7 @@ describe("a workflow change shipped with orders in flight", () => {
   }, 120000);
 
   it("after the restart on version 2, a waiting order finishes on version 1's steps", async () => {
-    const h = await startOn({});
+    const h = await startOn({ [DEFAULT_VERSION]: "2.0" });
     expect(h.logs()).toContain("Orchestration versioning: defaultVersion '2.0'");
     await approve(waiting.first!);
     const polled = await pollToOutcome(api, statusOf(waiting.first!));
@@ -133,6 +153,7 @@ describe("a workflow change shipped with orders in flight", () => {
     expect((await pollToOutcome(api, small.location)).body.status).toBe("Completed");
     expect(await recordedStatuses(small.orderId)).toEqual(["Charging", "Notifying", "Completed"]);
     waiting.v2 = await awaitingApproval();
+    waiting.v2Later = await awaitingApproval();
   }, 120000);
 
   it("a host rolled back to 1.0 leaves a version 2 order queued; a version 2 host finishes it", async () => {
@@ -151,9 +172,61 @@ describe("a workflow change shipped with orders in flight", () => {
       `Instance '${waiting.v2!.orderId}' has version '2.0', which this host does not run`,
     );
 
-    await startOn({});
+    await startOn({ [DEFAULT_VERSION]: "2.0" });
     const polled = await pollToOutcome(api, statusOf(waiting.v2!));
     expect(polled.body).toMatchObject({ status: "Completed", outcome: { approvedBy: "alice" } });
     expect(await recordedStatuses(waiting.v2!.orderId)).toEqual(V2_STATUSES);
   }, 120000);
+
+  it("after the restart on version 3 (host.json), a version 2 order waiting for approval finishes on version 2's steps", async () => {
+    const h = await startOn({});
+    expect(h.logs()).toContain("Orchestration versioning: defaultVersion '3.0'");
+    await approve(waiting.v2Later!);
+    const polled = await pollToOutcome(api, statusOf(waiting.v2Later!));
+    expect(polled.body).toMatchObject({ status: "Completed", outcome: { approvedBy: "alice" } });
+    expect(await recordedStatuses(waiting.v2Later!.orderId)).toEqual(V2_STATUSES);
+    expect(await activitiesRun(waiting.v2Later!.orderId)).toEqual(V2_ACTIVITIES);
+  }, 120000);
+
+  it("new orders run version 3's steps: the working activities record every stage in the store", async () => {
+    const created = await awaitingApproval();
+    await approve(created);
+    const polled = await pollToOutcome(api, created.location);
+    expect(polled.body).toMatchObject({ status: "Completed", outcome: { approvedBy: "alice" } });
+    expect(await activitiesRun(created.orderId)).toEqual([
+      "setOrderStatus",
+      "chargePayment",
+      "capturePayment",
+      "sendNotifications",
+    ]);
+    const order = await api.get(`/orders/${created.orderId}`);
+    expect(order.body).toMatchObject({
+      status: "Completed",
+      outcome: polled.body.outcome,
+      decidedBy: { name: "alice" },
+    });
+    const payments = await api.get(`/orders/${created.orderId}/payments`);
+    expect(payments.body.items.filter((p: any) => p.kind === "charge")).toHaveLength(1);
+
+    const small = await createOrder(api, orderRequest());
+    expect((await pollToOutcome(api, small.location)).body.status).toBe("Completed");
+    expect(await activitiesRun(small.orderId)).toEqual([
+      "chargePayment",
+      "capturePayment",
+      "sendNotifications",
+    ]);
+    expect((await api.get(`/orders/${small.orderId}`)).body.status).toBe("Completed");
+    const delivered = await waitForDeliveries(small.orderId, 3);
+    expect(delivered.map((d: any) => d.channel).sort()).toEqual(["email", "push", "sms"]);
+  }, 120000);
 });
+
+/** The order's delivered notifications, once `count` have arrived. */
+async function waitForDeliveries(orderId: string, count: number): Promise<any[]> {
+  for (let i = 0; i < 100; i++) {
+    const res = await api.get(`/orders/${orderId}/notifications`);
+    if (res.status === 200 && res.body.items.length >= count) return res.body.items;
+    await sleep(100);
+  }
+  throw new Error(`fewer than ${count} deliveries for ${orderId}`);
+}

@@ -73,7 +73,11 @@ export function createFakes(now: () => Date = () => new Date()): Fakes {
     payments: ledger,
     gateway,
     notifier,
-    notifications: { enqueue: (m) => queue.enqueue(m), list: (id) => deliveries.list(id) },
+    notifications: {
+      enqueue: (m) => queue.enqueue(m),
+      enqueueBatch: (ms) => queue.enqueueBatch(ms),
+      list: (id) => deliveries.list(id),
+    },
     rejectedMessages: rejected,
     health,
   };

@@ -24,6 +24,8 @@ export class InMemoryOrderStore implements OrderStore {
   beforeReplace: ((orderId: string) => void) | undefined;
   /** Conditional replaces that failed on a stale etag (412s). */
   preconditionFailures = 0;
+  /** Every status change written by updateStatus, in order (what readers could have seen). */
+  readonly changes: { orderId: string; status: OrderStatus }[] = [];
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
@@ -79,6 +81,7 @@ export class InMemoryOrderStore implements OrderStore {
         continue;
       }
       this.put(next);
+      this.changes.push({ orderId, status });
       return structuredClone(next);
     }
     throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);

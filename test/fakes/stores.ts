@@ -65,12 +65,21 @@ export class InMemoryNotificationDeliveries implements NotificationDeliveries {
 
 /** Records what would be sent to the `notifications` queue. */
 export class RecordingNotificationQueue implements NotificationQueue {
-  readonly failures = new Failures<"enqueue">();
+  readonly failures = new Failures<"enqueue" | "enqueueBatch">();
   readonly sent: NotificationMessage[] = [];
+  /** How many messages each send carried (1 for `enqueue`). */
+  readonly sends: number[] = [];
 
   async enqueue(message: NotificationMessage): Promise<void> {
     this.failures.check("enqueue");
     this.sent.push(structuredClone(message));
+    this.sends.push(1);
+  }
+
+  async enqueueBatch(messages: NotificationMessage[]): Promise<void> {
+    this.failures.check("enqueueBatch");
+    this.sent.push(...structuredClone(messages));
+    this.sends.push(messages.length);
   }
 }
 

@@ -14,7 +14,12 @@ beforeEach(() => {
 });
 afterEach(() => resetServices());
 
-async function run(card: string, total = 3998, approve?: { approved: boolean; approver: string }) {
+async function run(
+  card: string,
+  total = 3998,
+  approve?: { approved: boolean; approver: string },
+  version = "",
+) {
   const orderId = `9a000000-0000-4000-8000-${card.slice(-12)}`;
   const payment = await fakes.gateway.tokenize(card);
   const priced = priceOrder([{ sku: "SKU-1", name: "Widget", quantity: 1, unitPrice: total }]);
@@ -24,6 +29,7 @@ async function run(card: string, total = 3998, approve?: { approved: boolean; ap
   const instance = new OrchestrationRun(orderInput({ orderId, total, payment }), {
     instanceId: orderId,
     tickMs: 0,
+    version,
   });
   await instance.start();
   let result = await drive(instance);
@@ -104,5 +110,69 @@ describe("processOrder with the real activities and the simulated gateway", () =
       expect(line.orderId).toMatch(/^9a000000-/);
       expect(line.instanceId).toBe(line.orderId);
     }
+  });
+});
+
+describe("workflow version 3 with the real activities: the store still shows every stage", () => {
+  const statuses = (orderId: string) =>
+    fakes.orders.changes.filter((c) => c.orderId === orderId).map((c) => c.status);
+  const executions = (history: { EventType: number }[]) =>
+    history.filter((e) => e.EventType === 4 /* TaskScheduled */).length;
+
+  it("a small order: 3 activities, stored Charging → Paid → Notifying → Completed, one batch", async () => {
+    const { orderId, result, order, ledger } = await run(
+      "4242424242424242",
+      3998,
+      undefined,
+      "3.0",
+    );
+    expect(result.output).toEqual({ status: "Completed", chargeId: `ch_sim_approve_${orderId}` });
+    expect(order).toMatchObject({ status: "Completed", outcome: result.output });
+    expect(statuses(orderId)).toEqual(["Charging", "Paid", "Notifying", "Completed"]);
+    expect(executions(result.history)).toBe(3);
+    expect(ledger.map((e) => e.kind)).toEqual(["charge"]);
+    expect(fakes.queue.sends).toEqual([3]);
+  });
+
+  it("a large order approved: 4 activities, the approver stored with Approved", async () => {
+    const { orderId, result, order } = await run(
+      "4242424242424242",
+      250000,
+      { approved: true, approver: "amy" },
+      "3.0",
+    );
+    expect(result.output).toMatchObject({ status: "Completed", approvedBy: "amy" });
+    expect(order?.outcome).toEqual(result.output);
+    expect(statuses(orderId)).toEqual([
+      "AwaitingApproval",
+      "Approved",
+      "Charging",
+      "Paid",
+      "Notifying",
+      "Completed",
+    ]);
+    expect(executions(result.history)).toBe(4);
+  });
+
+  it("transient failures: each retried charge finds Charging written, one charge in the end", async () => {
+    const { orderId, result, ledger } = await run("4000000000000119", 3998, undefined, "3.0");
+    expect(result.output).toMatchObject({ status: "Completed" });
+    expect(statuses(orderId)).toEqual(["Charging", "Paid", "Notifying", "Completed"]);
+    expect(ledger.map((e) => e.kind)).toEqual(["charge"]);
+  });
+
+  it("a decline: Charging, then PaymentDeclined", async () => {
+    const { orderId, result } = await run("4000000000000002", 3998, undefined, "3.0");
+    expect(result.output).toEqual({ status: "PaymentDeclined", reason: "card_declined" });
+    expect(statuses(orderId)).toEqual(["Charging", "PaymentDeclined"]);
+    expect(fakes.queue.sent).toEqual([]);
+  });
+
+  it("capture refused: refunded, Failed, nothing sent", async () => {
+    const { orderId, result, ledger } = await run("4000000000000259", 3998, undefined, "3.0");
+    expect(result.output).toMatchObject({ status: "Failed", refundId: `re_sim_${orderId}` });
+    expect(statuses(orderId)).toEqual(["Charging", "Failed"]);
+    expect(ledger.map((e) => e.kind)).toEqual(["charge", "refund"]);
+    expect(fakes.queue.sent).toEqual([]);
   });
 });

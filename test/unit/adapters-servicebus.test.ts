@@ -102,4 +102,30 @@ describe("notifications queue against the project's Service Bus emulator", () =>
       await receiver.close();
     }
   });
+
+  it("enqueues a batch in one send, each message with its own id", async () => {
+    const queue = new ServiceBusNotificationQueue(() => client);
+    const messages = (["email", "sms", "push"] as const).map((channel) => ({
+      notificationId: `o-10:${channel}`,
+      orderId: "o-10",
+      customerId: "c-10",
+      channel,
+      template: "order-completed" as const,
+      data: { total: 7 },
+    }));
+    const send = jest.spyOn(queue.sender, "sendMessages");
+    await queue.enqueueBatch(messages);
+    expect(send).toHaveBeenCalledTimes(1);
+    const receiver = client.createReceiver(QUEUES.notifications);
+    try {
+      const got = await receiver.receiveMessages(3, { maxWaitTimeInMs: 3000 });
+      expect(got.map((m) => [m.messageId, m.subject, m.correlationId])).toEqual(
+        messages.map((m) => [m.notificationId, m.channel, "o-10"]),
+      );
+      expect(got[1]!.body).toEqual(messages[1]);
+      for (const m of got) await receiver.completeMessage(m);
+    } finally {
+      await receiver.close();
+    }
+  });
 });

@@ -1,7 +1,12 @@
 // Sends notification messages to the `notifications` queue. messageId = notificationId, so the
 // queue's duplicate detection (and the notifier's idempotent record) absorb a re-send after an
 // activity retry.
-import type { ServiceBusClient, ServiceBusReceiver, ServiceBusSender } from "@azure/service-bus";
+import type {
+  ServiceBusClient,
+  ServiceBusMessage,
+  ServiceBusReceiver,
+  ServiceBusSender,
+} from "@azure/service-bus";
 import type { NotificationMessage, NotificationQueue } from "../ports";
 import { QUEUES } from "./client";
 
@@ -18,13 +23,12 @@ export class ServiceBusNotificationQueue implements NotificationQueue {
   }
 
   async enqueue(message: NotificationMessage): Promise<void> {
-    await this.sender.sendMessages({
-      body: message,
-      contentType: "application/json",
-      messageId: message.notificationId,
-      correlationId: message.orderId,
-      subject: message.channel,
-    });
+    await this.sender.sendMessages(toServiceBus(message));
+  }
+
+  /** One AMQP transfer: Service Bus enqueues a batch atomically. */
+  async enqueueBatch(messages: NotificationMessage[]): Promise<void> {
+    if (messages.length > 0) await this.sender.sendMessages(messages.map(toServiceBus));
   }
 
   /**
@@ -37,4 +41,14 @@ export class ServiceBusNotificationQueue implements NotificationQueue {
     // Abort rather than let the SDK's retries run on behind the health endpoint's 5 s deadline.
     await this.#prober.peekMessages(1, { abortSignal: AbortSignal.timeout(4500) });
   }
+}
+
+function toServiceBus(message: NotificationMessage): ServiceBusMessage {
+  return {
+    body: message,
+    contentType: "application/json",
+    messageId: message.notificationId,
+    correlationId: message.orderId,
+    subject: message.channel,
+  };
 }
