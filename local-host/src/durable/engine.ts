@@ -15,6 +15,7 @@ import { DurableLog } from "../../../durable-log/src";
 import type { FunctionInfo, FunctionInvoker } from "../contracts";
 import type { OrchestrationSpans } from "../telemetry/orchestrationSpans";
 import { ActivityRunner } from "./activities";
+import { clientBindingData, querySuffix } from "./binding";
 import type { ManagementApi } from "./api";
 import { Committer } from "./commit";
 import { EntityRunner } from "./entities";
@@ -275,44 +276,11 @@ export class DurableEngine implements ManagementApi {
 
   /** JSON for a `durableClient` input binding (durable-protocol.md §4). */
   clientBindingData(): Record<string, unknown> {
-    const base = `${this.options.publicBaseUrl.replace(/\/$/, "")}/runtime/webhooks/durabletask`;
-    const q = this.querySuffix();
-    const instance = `${base}/instances/INSTANCEID`;
-    return {
-      taskHubName: this.options.taskHub,
-      creationUrls: {
-        createNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?${this.codeOnly()}`,
-        createAndWaitOnNewInstancePostUri: `${base}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${this.codeOnly()}`,
-      },
-      managementUrls: {
-        id: "INSTANCEID",
-        statusQueryGetUri: `${instance}?${q}`,
-        sendEventPostUri: `${instance}/raiseEvent/{eventName}?${q}`,
-        terminatePostUri: `${instance}/terminate?reason={text}&${q}`,
-        rewindPostUri: `${instance}/rewind?reason={text}&${q}`,
-        purgeHistoryDeleteUri: `${instance}?${q}`,
-        restartPostUri: `${instance}/restart?${q}`,
-        suspendPostUri: `${instance}/suspend?reason={text}&${q}`,
-        resumePostUri: `${instance}/resume?reason={text}&${q}`,
-      },
-      baseUrl: base,
-      requiredQueryStringParameters: this.codeOnly(),
-      rpcBaseUrl: this.options.rpcBaseUrl.endsWith("/")
-        ? this.options.rpcBaseUrl
-        : `${this.options.rpcBaseUrl}/`,
-      httpBaseUrl: "",
-      maxGrpcMessageSizeInBytes: 0,
-      grpcHttpClientTimeout: "00:01:40",
-    };
+    return clientBindingData(this.options);
   }
 
   querySuffix(): string {
-    const code = this.codeOnly();
-    return `taskHub=${encodeURIComponent(this.options.taskHub)}&connection=Storage${code ? `&${code}` : ""}`;
-  }
-
-  codeOnly(): string {
-    return this.options.systemKey ? `code=${encodeURIComponent(this.options.systemKey)}` : "";
+    return querySuffix(this.options);
   }
 
   functionKind(name: string): FunctionKind | undefined {
