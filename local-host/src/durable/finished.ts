@@ -20,12 +20,28 @@ export interface ArchiveManifest {
   next: number;
 }
 
+/** One finished instance in memory: kept small (times as numbers, function names shared), since
+ *  there is one per instance ever run until it is purged. */
 interface Entry {
-  summary: FinishedSummary;
+  id: string;
+  name: string;
+  status: RuntimeStatus;
+  created: number;
+  updated: number;
   /** The record's frame until its archive file is durable. */
   frame?: Buffer;
   file?: number;
   offset?: number;
+}
+
+function summaryOf(e: Entry): FinishedSummary {
+  return {
+    instanceId: e.id,
+    name: e.name,
+    status: e.status,
+    createdTime: new Date(e.created).toISOString(),
+    lastUpdatedTime: new Date(e.updated).toISOString(),
+  };
 }
 
 type IndexRow = [string, string, RuntimeStatus, string, string, number, number];
@@ -50,6 +66,7 @@ export class FinishedStore {
   /** Live (not dead) records per archive file. */
   readonly #liveIn = new Map<number, number>();
   readonly #fds = new Map<number, number>();
+  readonly #names = new Map<string, string>();
   #next = 1;
 
   private constructor(dir: string, fsync: boolean) {
@@ -96,8 +113,11 @@ export class FinishedStore {
     for (const [instanceId, fnName, status, createdTime, lastUpdatedTime, offset] of rows) {
       if ((this.#tombstones.get(instanceId) ?? 0) >= file) continue;
       this.#drop(instanceId);
-      const summary = { instanceId, name: fnName, status, createdTime, lastUpdatedTime };
-      this.#index.set(instanceId, { summary, file, offset });
+      this.#index.set(instanceId, {
+        ...this.#entry(instanceId, fnName, status, createdTime, lastUpdatedTime),
+        file,
+        offset,
+      });
       live++;
     }
     this.#liveIn.set(file, live);
@@ -116,35 +136,58 @@ export class FinishedStore {
     return this.#index.has(id);
   }
 
+  #entry(
+    id: string,
+    name: string,
+    status: RuntimeStatus,
+    createdTime: string,
+    lastUpdatedTime: string,
+  ): Entry {
+    let shared = this.#names.get(name);
+    if (shared === undefined) this.#names.set(name, (shared = name));
+    const created = Date.parse(createdTime);
+    const updated = Date.parse(lastUpdatedTime);
+    return { id, name: shared, status, created, updated };
+  }
+
+  statusOf(id: string): RuntimeStatus | undefined {
+    return this.#index.get(id)?.status;
+  }
+
   summary(id: string): FinishedSummary | undefined {
-    return this.#index.get(id)?.summary;
+    const e = this.#index.get(id);
+    return e && summaryOf(e);
   }
 
   summaries(): IterableIterator<FinishedSummary> {
-    return [...this.#index.values()].map((e) => e.summary).values();
+    return [...this.#index.values()].map(summaryOf).values();
   }
 
   /** Takes a finished instance out of the hot state (the record is not changed after this). */
   add(inst: InstanceRecord): void {
     this.remove(inst.instanceId);
     const frame = framePayload(Buffer.from(JSON.stringify(inst), "utf8"));
-    const summary: FinishedSummary = {
-      instanceId: inst.instanceId,
-      name: inst.name,
-      status: inst.status,
-      createdTime: inst.createdTime,
-      lastUpdatedTime: inst.lastUpdatedTime,
-    };
-    this.#index.set(inst.instanceId, { summary, frame });
+    const entry = this.#entry(
+      inst.instanceId,
+      inst.name,
+      inst.status,
+      inst.createdTime,
+      inst.lastUpdatedTime,
+    );
+    this.#index.set(inst.instanceId, { ...entry, frame });
     this.#pending.add(inst.instanceId);
   }
 
   /** Forgets an instance (purged, or started again under the same id). */
   remove(id: string): boolean {
-    if (!this.#index.has(id)) return false;
+    const entry = this.#index.get(id);
+    if (!entry) return false;
     this.#drop(id);
-    // Older files may still hold the id: hide it there on the next open.
-    if (this.#next > 1) this.#tombstones.set(id, this.#next - 1);
+    // Its file (and older ones, for earlier runs of the id) must not bring it back on open;
+    // earlier runs were tombstoned when they were replaced, so this file's number covers all.
+    if (entry.file !== undefined) {
+      this.#tombstones.set(id, Math.max(entry.file, this.#tombstones.get(id) ?? 0));
+    }
     return true;
   }
 
@@ -186,7 +229,7 @@ export class FinishedStore {
   expired(before: number): string[] {
     const out: string[] = [];
     for (const [id, e] of this.#index) {
-      if (Date.parse(e.summary.lastUpdatedTime) < before) out.push(id);
+      if (e.updated < before) out.push(id);
     }
     return out;
   }
@@ -220,8 +263,7 @@ export class FinishedStore {
         await this.#writeFile(file, entries, frames);
       },
       done: async () => {
-        for (const e of entries)
-          if (e.file === file && this.#index.get(e.summary.instanceId) === e) delete e.frame;
+        for (const e of entries) if (e.file === file && this.#index.get(e.id) === e) delete e.frame;
         for (const f of dead) {
           const fd = this.#fds.get(f);
           if (fd !== undefined) fs.closeSync(fd);
@@ -232,9 +274,9 @@ export class FinishedStore {
       abort: () => {
         // The snapshot was not written: the records stay pending for the next compaction.
         for (const e of entries) {
-          if (this.#index.get(e.summary.instanceId) !== e) continue;
+          if (this.#index.get(e.id) !== e) continue;
           delete e.file;
-          this.#pending.add(e.summary.instanceId);
+          this.#pending.add(e.id);
         }
         if (file !== undefined) this.#liveIn.delete(file);
         for (const f of dead) if (!this.#liveIn.has(f)) this.#liveIn.set(f, 0);
@@ -246,7 +288,7 @@ export class FinishedStore {
     // Offsets are known before writing, so the index can lead the file. Its own length shifts
     // the offsets; that length only grows with them, so this settles in a few rounds.
     const rows: IndexRow[] = entries.map((e, i) => {
-      const s = e.summary;
+      const s = summaryOf(e);
       return [
         s.instanceId,
         s.name,

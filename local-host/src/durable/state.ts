@@ -121,7 +121,7 @@ export class EngineState {
   }
 
   statusOf(id: string): RuntimeStatus | undefined {
-    return this.live.get(id)?.status ?? this.finished.summary(id)?.status;
+    return this.live.get(id)?.status ?? this.finished.statusOf(id);
   }
 
   #place(inst: InstanceRecord): void {
