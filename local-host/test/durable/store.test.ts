@@ -249,6 +249,24 @@ describe("hot state and finished store", () => {
     expect(h.engine.state.live.size).toBe(0);
   });
 
+  it("drops an archive file a crashed compaction left unlisted; its records come from the log", async () => {
+    const ids = await runMany(12, "k");
+    await h.engine.abandon(); // a crash: no final compaction
+    const archive = path.join(h.dataDir, "durable-archive");
+    const listed = archiveFiles(h.dataDir);
+    // As if a compaction had written its archive file and died before its snapshot.
+    const stray = path.join(archive, "fin-0000099999.arc");
+    fs.writeFileSync(stray, "half-written");
+    await h.reopen({ compactMinBytes: 2048 });
+    expect(fs.existsSync(stray)).toBe(false);
+    expect(archiveFiles(h.dataDir)).toEqual(listed);
+    for (const id of ids) {
+      const body = (await statusOf(h, id)).body as { runtimeStatus: string };
+      expect(body.runtimeStatus).toBe("Completed");
+    }
+    expect(h.engine.state.finished.size).toBe(12);
+  });
+
   it("rewinds a failed instance from the archive back into the hot state", async () => {
     await h.client.startNew("failer", { instanceId: "rw" });
     await waitDone(h, "rw");
