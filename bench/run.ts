@@ -8,6 +8,7 @@ import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
 import { run as orders } from "./orders";
 import { run as servicebus } from "./servicebus";
+import { run as soak } from "./soak";
 import { run as startup } from "./startup";
 
 // Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
@@ -19,13 +20,16 @@ const benchmarks: Record<string, () => Promise<void>> = {
   orders,
   startup,
   chaos,
+  soak,
 };
 
 async function main(): Promise<void> {
-  // Options (`--minutes N`) belong to the benchmark that reads them, not to the name list.
+  // Options (`--minutes N`, `--instances N`) belong to the benchmark that reads them, not to
+  // the name list.
+  const valued = new Set(["--minutes", "--instances", "--in-flight"]);
   const names = process.argv
     .slice(2)
-    .filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--minutes");
+    .filter((a, i, all) => !a.startsWith("--") && !valued.has(all[i - 1]));
   const unknown = names.filter((n) => !(n in benchmarks));
   if (unknown.length > 0) {
     console.error(
@@ -34,8 +38,8 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  // chaos (a 30-minute soak by default) runs only when named.
-  const all = Object.keys(benchmarks).filter((n) => n !== "chaos");
+  // chaos (a 30-minute soak by default) and soak (200k instances) run only when named.
+  const all = Object.keys(benchmarks).filter((n) => n !== "chaos" && n !== "soak");
   for (const name of names.length > 0 ? names : all) {
     await benchmarks[name]();
   }

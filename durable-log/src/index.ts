@@ -5,13 +5,16 @@
  *   seg-<n>.log   append-only segments; every frame is [u32 length][u32 crc32][payload], where
  *                 payload is the UTF-8 JSON of an array of records (one append = a one-element
  *                 array, one appendMany = the whole group, so a group is recovered all or nothing).
- *   snap-<n>.snap one framed JSON snapshot covering everything in segments numbered below n;
- *                 segments >= n are replayed on top of it.
+ *   snap-<n>.snap the snapshot covering everything in segments numbered below n (segments >= n
+ *                 are replayed on top of it): one framed JSON value (compact), or a marker frame
+ *                 {"durableLogParts": k} followed by k frames, one JSON value each
+ *                 (compactParts: no single string holds the whole snapshot).
  *   *.tmp         snapshot being written; ignored and deleted on open.
  */
 import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import * as path from "node:path";
+import * as zlib from "node:zlib";
 
 export interface DurableLogOptions {
   dir: string; // created if missing; the log owns this directory
@@ -38,22 +41,10 @@ export class DurableLogCorruptError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CRC32 (IEEE 802.3, reflected polynomial 0xEDB88320); Node 20 has no zlib.crc32.
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
+// CRC32 (IEEE 802.3, as zlib): native since Node 20.15, so checksums cost no event-loop time.
 
 export function crc32(buf: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < buf.length; i++) crc = CRC_TABLE[(crc ^ buf[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return zlib.crc32(buf) >>> 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -97,6 +88,55 @@ function toJson(value: unknown, what: string): string {
   return text;
 }
 
+const PARTS_KEY = "durableLogParts";
+
+/** A snapshot file's value: the one framed value, or the parts after a parts marker. */
+function parseSnapshot(buf: Buffer, file: string): unknown {
+  const parsed = parseFrames(buf);
+  const damaged = () => new DurableLogCorruptError(`DurableLog: snapshot ${file} is damaged`);
+  if (parsed.validLength !== buf.length || parsed.payloads.length === 0) throw damaged();
+  const first: unknown = JSON.parse(parsed.payloads[0].toString("utf8"));
+  const count =
+    first !== null && typeof first === "object" && !Array.isArray(first)
+      ? (first as Record<string, unknown>)[PARTS_KEY]
+      : undefined;
+  if (typeof count !== "number") {
+    if (parsed.payloads.length !== 1) throw damaged();
+    return first;
+  }
+  if (parsed.payloads.length !== count + 1) throw damaged();
+  return parsed.payloads.slice(1).map((p) => JSON.parse(p.toString("utf8")) as unknown);
+}
+
+/** Writes buffers in order (writev in batches; short writes continue where they stopped). */
+export async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  for (let i = 0; i < bufs.length; i += 256) {
+    const batch = bufs.slice(i, i + 256);
+    const total = batch.reduce((sum, b) => sum + b.length, 0);
+    let { bytesWritten } = await fh.writev(batch);
+    if (bytesWritten === total) continue;
+    const rest = Buffer.concat(batch);
+    while (bytesWritten < total) {
+      const r = await fh.write(rest, bytesWritten, total - bytesWritten);
+      bytesWritten += r.bytesWritten;
+    }
+  }
+}
+
+/** A framed payload: [u32 length][u32 crc32][payload] (shared with files kept next to a log). */
+export function framePayload(payload: Buffer): Buffer {
+  return frame(payload);
+}
+
+/** Reads one frame's payload from `buf` at `offset`, or undefined when it is torn or corrupt. */
+export function readFrame(buf: Buffer, offset = 0): Buffer | undefined {
+  if (offset + HEADER > buf.length) return undefined;
+  const len = buf.readUInt32LE(offset);
+  if (offset + HEADER + len > buf.length) return undefined;
+  const payload = buf.subarray(offset + HEADER, offset + HEADER + len);
+  return crc32(payload) === buf.readUInt32LE(offset + 4) ? payload : undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // File names and directory helpers
 
@@ -107,7 +147,7 @@ const segName = (n: number): string => `seg-${pad(n)}.log`;
 const snapName = (n: number): string => `snap-${pad(n)}.snap`;
 
 /** Makes directory entries (created/renamed/deleted files) durable. Not possible on Windows. */
-async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string): Promise<void> {
   if (process.platform === "win32") return;
   const fh = await fsp.open(dir, "r");
   try {
@@ -154,6 +194,8 @@ export class DurableLog<S = unknown, R = unknown> {
   private compactChain: Promise<void> = Promise.resolve();
   private drainWaiters: (() => void)[] = [];
   private readonly counters: DurableLogStats = { appends: 0, commits: 0, bytes: 0 };
+  /** Size of the newest snapshot file (read on open or written by a compaction). */
+  private lastSnapshotBytes = 0;
 
   private constructor(
     dir: string,
@@ -197,15 +239,14 @@ export class DurableLog<S = unknown, R = unknown> {
     // The newest snapshot was renamed into place atomically after an fsync, so it must be whole;
     // if it is not, older segments are already gone and recovering silently would lose data.
     let snapshot: S | undefined;
+    let snapshotBytes = 0;
     let base = 1;
     if (snaps.length > 0) {
       base = snaps[snaps.length - 1];
       const file = path.join(dir, snapName(base));
-      const parsed = parseFrames(await fsp.readFile(file));
-      if (parsed.payloads.length !== 1) {
-        throw new DurableLogCorruptError(`DurableLog: snapshot ${file} is damaged`);
-      }
-      snapshot = JSON.parse(parsed.payloads[0].toString("utf8")) as S;
+      const buf = await fsp.readFile(file);
+      snapshot = parseSnapshot(buf, file) as S;
+      snapshotBytes = buf.length;
     }
 
     // Leftovers of a compaction that finished its rename but not its deletes.
@@ -271,6 +312,7 @@ export class DurableLog<S = unknown, R = unknown> {
 
     const log = new DurableLog<S, R>(dir, doFsync, fh, active, base);
     for (const [k, v] of bytesBySeg) log.bytesBySeg.set(k, v);
+    log.lastSnapshotBytes = snapshotBytes;
     return { log, snapshot, records };
   }
 
@@ -307,14 +349,36 @@ export class DurableLog<S = unknown, R = unknown> {
    *  the directory), then starts a new segment and deletes old ones. Appends made during
    *  compaction are kept after the snapshot. */
   compact(snapshot: S): Promise<void> {
-    const unusable = this.unusableError();
-    if (unusable) return Promise.reject(unusable);
-    let payload: Buffer;
+    let frames: Buffer[];
     try {
-      payload = Buffer.from(toJson(snapshot, "snapshot"), "utf8");
+      frames = [frame(Buffer.from(toJson(snapshot, "snapshot"), "utf8"))];
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.startCompaction(frames);
+  }
+
+  /** compact() for a snapshot made of parts: each part is serialised and framed on its own (so
+   *  no one string holds the whole snapshot), and open() returns the parts as an array. `prepare`
+   *  runs after the segment rotation and before the snapshot is written (the caller makes files
+   *  the snapshot refers to durable there); if it rejects, no snapshot is written. */
+  compactParts(parts: unknown[], prepare?: () => Promise<void>): Promise<void> {
+    if (!Array.isArray(parts)) {
+      return Promise.reject(new TypeError("DurableLog.compactParts: parts must be an array"));
+    }
+    let frames: Buffer[];
+    try {
+      frames = [frame(Buffer.from(JSON.stringify({ [PARTS_KEY]: parts.length }), "utf8"))];
+      for (const part of parts) frames.push(frame(Buffer.from(toJson(part, "part"), "utf8")));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.startCompaction(frames, prepare);
+  }
+
+  private startCompaction(frames: Buffer[], prepare?: () => Promise<void>): Promise<void> {
+    const unusable = this.unusableError();
+    if (unusable) return Promise.reject(unusable);
     // The boundary is taken now, synchronously: appends called before this go to the old
     // segment (covered by the snapshot), appends called after go to the new one.
     const newSeg = ++this.appendSeg;
@@ -324,12 +388,18 @@ export class DurableLog<S = unknown, R = unknown> {
     this.scheduleFlush();
     const run = async (): Promise<void> => {
       await rotated;
-      await this.writeSnapshot(newSeg, payload);
+      if (prepare) await prepare();
+      await this.writeSnapshot(newSeg, frames);
     };
     // Compactions finish in call order so an older snapshot never replaces a newer one.
     const result = this.compactChain.then(run, run);
     this.compactChain = result.catch(() => undefined);
     return result;
+  }
+
+  /** Bytes of the newest snapshot (0 without one); callers scale compaction to it. */
+  get snapshotBytes(): number {
+    return this.lastSnapshotBytes;
   }
 
   /** Bytes appended since the last snapshot (callers use it to decide when to compact). */
@@ -470,16 +540,17 @@ export class DurableLog<S = unknown, R = unknown> {
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
-  private async writeSnapshot(seg: number, payload: Buffer): Promise<void> {
+  private async writeSnapshot(seg: number, frames: Buffer[]): Promise<void> {
     const final = path.join(this.dir, snapName(seg));
     const tmp = `${final}.tmp`;
     const fh = await fsp.open(tmp, "w");
     try {
-      await fh.writeFile(frame(payload));
+      await writeAll(fh, frames);
       if (this.doFsync) await fh.sync();
     } finally {
       await fh.close();
     }
+    this.lastSnapshotBytes = frames.reduce((sum, f) => sum + f.length, 0);
     await fsp.rename(tmp, final);
     if (this.doFsync) await fsyncDir(this.dir);
     this.snapshotSeg = seg;

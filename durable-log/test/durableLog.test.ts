@@ -217,6 +217,56 @@ describe("DurableLog", () => {
     await third.log.close();
   });
 
+  it("compacts into parts: one frame each, read back as an array; prepare runs first", async () => {
+    const dir = freshDir();
+    const { log } = await DurableLog.open<unknown, number>({ dir });
+    await log.append(1);
+    await log.compact({ legacy: true }); // a one-value snapshot, as older callers write
+    const events: string[] = [];
+    const parts = [{ header: 1 }, { i: "a" }, { i: "b" }, [1, 2]];
+    const done = log.compactParts(parts, async () => {
+      events.push("prepare");
+      // The rotation happened: the new segment exists, the new snapshot does not yet.
+      expect((await fsp.readdir(dir)).filter((n) => n.endsWith(".snap"))).toHaveLength(1);
+    });
+    await log.append(2); // after the boundary: replayed on top
+    await done;
+    events.push("done");
+    expect(events).toEqual(["prepare", "done"]);
+    const snap = (await fsp.readdir(dir)).find((n) => n.endsWith(".snap"))!;
+    expect(await frameOffsets(path.join(dir, snap))).toHaveLength(1 + parts.length);
+    expect(log.snapshotBytes).toBe((await fsp.stat(path.join(dir, snap))).size);
+    await log.close();
+    const reopened = await DurableLog.open<unknown, number>({ dir });
+    expect(reopened.snapshot).toEqual(parts);
+    expect(reopened.records).toEqual([2]);
+    expect(reopened.log.snapshotBytes).toBe(log.snapshotBytes);
+    await reopened.log.close();
+  });
+
+  it("writes no snapshot when prepare fails, and refuses a parts snapshot missing a part", async () => {
+    const dir = freshDir();
+    const { log } = await DurableLog.open<unknown, number>({ dir });
+    await log.append(1);
+    await expect(
+      log.compactParts([{ a: 1 }], () => Promise.reject(new Error("archive failed"))),
+    ).rejects.toThrow("archive failed");
+    await log.append(2);
+    await log.close();
+    const kept = await DurableLog.open<unknown, number>({ dir });
+    expect(kept.snapshot).toBeUndefined();
+    expect(kept.records).toEqual([1, 2]);
+    await kept.log.compactParts([{ a: 1 }, { b: 2 }]);
+    await kept.log.close();
+    const snap = path.join(
+      dir,
+      (await fsp.readdir(dir)).find((n) => n.endsWith(".snap"))!,
+    );
+    const offsets = await frameOffsets(snap);
+    await fsp.truncate(snap, offsets[2]); // whole frames, one part short
+    await expect(DurableLog.open({ dir })).rejects.toThrow(DurableLogCorruptError);
+  });
+
   it("keeps appends made during compaction after the snapshot", async () => {
     const dir = freshDir();
     const { log } = await DurableLog.open<{ upTo: number }, number>({ dir });

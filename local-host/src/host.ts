@@ -13,6 +13,7 @@ import {
   readHostJson,
   readLocalSettings,
   routePrefixOf,
+  durableRetentionMsOf,
   SettingsError,
   storageProviderOf,
 } from "./settings";
@@ -287,7 +288,14 @@ export class Host {
     if (o.enforceKeys) this.#keys = loadOrCreateKeys(dataDir);
 
     // The durable extension's internal rpc listener, then the engine (it recovers its state).
-    const engine = await this.#openDurable(dataDir, baseUrl, extensions.durableTask, invoker);
+    const retentionMs = durableRetentionMsOf(env);
+    const engine = await this.#openDurable(
+      dataDir,
+      baseUrl,
+      extensions.durableTask,
+      invoker,
+      retentionMs,
+    );
     const extraInputs = (
       _fn: FunctionInfo,
       [name, info]: [string, RpcBindingInfo],
@@ -381,6 +389,7 @@ export class Host {
     publicBaseUrl: string,
     durableTask: Record<string, unknown> | undefined,
     invoker: FunctionInvoker,
+    retentionMs: number | undefined,
   ): Promise<DurableEngine> {
     // The listener starts first (the engine needs its URL); it answers 503 until the engine is open.
     const opened: { engine?: DurableEngine } = {};
@@ -408,6 +417,7 @@ export class Host {
       durableTask,
       log: (level, message) => this.log(level, `[durable] ${message}`),
       spans: this.#telemetry?.spans,
+      retentionMs,
     });
     opened.engine = engine;
     this.#engine = engine;

@@ -190,3 +190,17 @@ export function resolveConnectionSetting(
 ): string | undefined {
   return env[name] ?? env[`ConnectionStrings:${name}`] ?? env[`AzureWebJobs${name}`];
 }
+
+/** LOCALHOST_DURABLE_RETENTION_HOURS: how long the local host keeps finished orchestration
+ *  instances before purging them (unset or empty: until purged, as the extension does). */
+export function durableRetentionMsOf(env: Record<string, string | undefined>): number | undefined {
+  const text = env.LOCALHOST_DURABLE_RETENTION_HOURS?.trim();
+  if (!text) return undefined;
+  const hours = Number(text);
+  if (!Number.isFinite(hours) || hours <= 0) {
+    throw new SettingsError(
+      `LOCALHOST_DURABLE_RETENTION_HOURS '${text}' is not a positive number of hours.`,
+    );
+  }
+  return hours * 3_600_000;
+}

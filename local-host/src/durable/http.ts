@@ -3,7 +3,8 @@
 // the loopback rpc base (/durabletask/) that DurableClient uses, with the same status codes,
 // Location / Retry-After headers and continuation tokens.
 import type { HostHttpRequest, HostHttpResponse, ManagementChannel } from "../contracts";
-import type { DurableEngine } from "./engine";
+// The engine as this layer sees it (an interface: no import of engine.ts, so no cycle).
+import type { ManagementApi as DurableEngine } from "./api";
 import { BadRequestError, StartConflictError } from "./errors";
 import {
   EventType,
@@ -11,6 +12,7 @@ import {
   TERMINAL,
   type HistoryEvent,
   type InstanceRecord,
+  type InstanceSummary,
   type RuntimeStatus,
 } from "./types";
 
@@ -362,7 +364,7 @@ function getStatus(
   }
 }
 
-function filterInstances(engine: DurableEngine, q: URLSearchParams): InstanceRecord[] {
+function filterInstances(engine: DurableEngine, q: URLSearchParams): InstanceSummary[] {
   const from = parseDate(q.get("createdTimeFrom"));
   const to = parseDate(q.get("createdTimeTo"));
   const statuses = parseStatuses(q.getAll("runtimeStatus"));
@@ -394,9 +396,10 @@ function listInstances(engine: DurableEngine, req: HostHttpRequest): HostHttpRes
   const showInput = parseBool(q.get("showInput")) ?? false;
   const headers: Record<string, string> = {};
   if (offset + size < all.length) headers["x-ms-continuation-token"] = encodeToken(offset + size);
+  const records = page.map((i) => engine.getInstance(i.instanceId)).filter((i) => i !== undefined);
   return json(
     200,
-    page.map((i) => statusPayload(i, { showInput })),
+    records.map((i) => statusPayload(i, { showInput })),
     headers,
   );
 }
@@ -531,5 +534,5 @@ async function entityRoute(
 
 function* engineEntities(engine: DurableEngine, name: string) {
   const lower = name.toLowerCase();
-  for (const e of engine.state.entities.values()) if (e.name === lower && e.exists) yield e;
+  for (const e of engine.listEntities()) if (e.name === lower && e.exists) yield e;
 }

@@ -1,5 +1,8 @@
-// The engine's durable state: instances (history + inbox) and entities (state + queue). Every
-// change is an Op; `apply` is the only writer, so replaying the log rebuilds exactly this state.
+// The engine's durable state: live instances (history + inbox) and entities (state + queue) in
+// memory, finished instances in the FinishedStore. Every change is an Op; `apply` is the only
+// writer, so replaying the log rebuilds exactly this state. An instance leaves the hot state
+// when an episode ends it, so snapshots (and compaction) cost what is live, not what ever ran.
+import { FinishedStore, type ArchiveManifest } from "./finished";
 import {
   EventType,
   TERMINAL,
@@ -9,15 +12,29 @@ import {
   type HistoryEvent,
   type InstanceRecord,
   type Op,
+  type RuntimeStatus,
   historyEvent,
 } from "./types";
 
-export interface Snapshot {
+/** The snapshot before the bounded store: every instance ever run, one JSON value. */
+export interface SnapshotV1 {
   version: 1;
   seq: number;
   instances: InstanceRecord[];
   entities: EntityRecord[];
 }
+
+/** The snapshot's first part; the others are `{ i: live instance }` and `{ e: entity }`. */
+export interface SnapshotHeader {
+  version: 2;
+  seq: number;
+  archive: ArchiveManifest;
+}
+
+export type SnapshotPart = SnapshotHeader | { i: InstanceRecord } | { e: EntityRecord };
+
+/** What DurableLog.open returns for the engine's snapshot file (either generation). */
+export type StoredSnapshot = SnapshotV1 | SnapshotPart[];
 
 export function executionStartedEvent(c: {
   instanceId: string;
@@ -52,26 +69,64 @@ export function parseEntityId(id: string): { name: string; key: string } {
 }
 
 export class EngineState {
-  readonly instances = new Map<string, InstanceRecord>();
+  /** Instances that have not finished (the hot state). */
+  readonly live = new Map<string, InstanceRecord>();
   readonly entities = new Map<string, EntityRecord>();
+  readonly finished: FinishedStore;
   seq = 0;
 
-  static fromSnapshot(snapshot: Snapshot | undefined): EngineState {
-    const state = new EngineState();
-    if (!snapshot) return state;
-    state.seq = snapshot.seq;
-    for (const i of snapshot.instances) state.instances.set(i.instanceId, i);
-    for (const e of snapshot.entities) state.entities.set(e.id, e);
+  private constructor(finished: FinishedStore) {
+    this.finished = finished;
+  }
+
+  /** Rebuilds the state from a snapshot of either generation (v1 files still open: their
+   *  finished instances move to the archive at the next compaction). */
+  static async open(
+    snapshot: StoredSnapshot | undefined,
+    archiveDir: string,
+    fsync: boolean,
+  ): Promise<EngineState> {
+    const parts = Array.isArray(snapshot) ? snapshot : undefined;
+    const header = parts?.[0] as SnapshotHeader | undefined;
+    const state = new EngineState(await FinishedStore.open(archiveDir, header?.archive, fsync));
+    if (parts) {
+      state.seq = header!.seq;
+      for (const part of parts.slice(1)) {
+        if ("i" in part) state.live.set(part.i.instanceId, part.i);
+        else if ("e" in part) state.entities.set(part.e.id, part.e);
+      }
+    } else if (snapshot && !Array.isArray(snapshot)) {
+      state.seq = snapshot.seq;
+      for (const i of snapshot.instances) state.#place(i);
+      for (const e of snapshot.entities) state.entities.set(e.id, e);
+    }
     return state;
   }
 
-  toSnapshot(): Snapshot {
-    return {
-      version: 1,
-      seq: this.seq,
-      instances: [...this.instances.values()],
-      entities: [...this.entities.values()],
-    };
+  /** The snapshot of this moment, one part per live instance and entity. */
+  snapshotParts(archive: ArchiveManifest): SnapshotPart[] {
+    const parts: SnapshotPart[] = [{ version: 2, seq: this.seq, archive }];
+    for (const i of this.live.values()) parts.push({ i });
+    for (const e of this.entities.values()) parts.push({ e });
+    return parts;
+  }
+
+  /** A live or finished instance (a finished one is read from the store). */
+  getInstance(id: string): InstanceRecord | undefined {
+    return this.live.get(id) ?? this.finished.get(id);
+  }
+
+  hasInstance(id: string): boolean {
+    return this.live.has(id) || this.finished.has(id);
+  }
+
+  statusOf(id: string): RuntimeStatus | undefined {
+    return this.live.get(id)?.status ?? this.finished.statusOf(id);
+  }
+
+  #place(inst: InstanceRecord): void {
+    if (TERMINAL.has(inst.status)) this.finished.add(inst);
+    else this.live.set(inst.instanceId, inst);
   }
 
   nextSeq(): number {
@@ -87,7 +142,7 @@ export class EngineState {
         this.deliver(op.d);
         break;
       case "episode": {
-        const inst = this.instances.get(op.instanceId);
+        const inst = this.live.get(op.instanceId);
         if (!inst || inst.executionId !== op.executionId) return;
         if (op.consumed.length > 0) {
           const consumed = new Set(op.consumed);
@@ -120,6 +175,10 @@ export class EngineState {
             }),
           });
         }
+        if (TERMINAL.has(inst.status)) {
+          this.live.delete(inst.instanceId);
+          this.finished.add(inst);
+        }
         for (const c of op.creates ?? []) this.create(c);
         for (const d of op.deliveries ?? []) this.deliver(d);
         break;
@@ -136,8 +195,10 @@ export class EngineState {
         break;
       }
       case "rewind": {
-        const inst = this.instances.get(op.instanceId);
+        const inst = this.live.get(op.instanceId) ?? this.finished.get(op.instanceId);
         if (!inst) return;
+        this.finished.remove(op.instanceId);
+        this.live.set(op.instanceId, inst);
         this.bump(op.seq);
         inst.history = op.history;
         inst.status = "Running";
@@ -153,7 +214,7 @@ export class EngineState {
         break;
       }
       case "purge":
-        for (const id of op.instanceIds) this.instances.delete(id);
+        for (const id of op.instanceIds) if (!this.live.delete(id)) this.finished.remove(id);
         break;
       case "purgeEntity":
         this.entities.delete(op.entityId);
@@ -167,7 +228,8 @@ export class EngineState {
 
   private create(c: CreateInstance): void {
     this.bump(c.seq);
-    this.instances.set(c.instanceId, {
+    this.finished.remove(c.instanceId);
+    this.live.set(c.instanceId, {
       instanceId: c.instanceId,
       name: c.name,
       version: c.version,
@@ -187,7 +249,7 @@ export class EngineState {
   private deliver(d: Delivery): void {
     if (d.kind === "instance") {
       this.bump(d.seq);
-      const inst = this.instances.get(d.instanceId);
+      const inst = this.live.get(d.instanceId);
       if (!inst || TERMINAL.has(inst.status)) return;
       if (d.executionId && d.executionId !== inst.executionId) return;
       inst.inbox.push({ seq: d.seq, event: d.event, executionId: d.executionId });

@@ -98,6 +98,15 @@ export interface InstanceRecord {
   failure?: { message: string; details?: string; errorType?: string };
 }
 
+/** What listing and filtering read of an instance (live or finished) without its history. */
+export interface InstanceSummary {
+  instanceId: string;
+  name: string;
+  status: RuntimeStatus;
+  createdTime: string;
+  lastUpdatedTime: string;
+}
+
 /** One request in an entity's queue (an operation from a client or an orchestration). */
 export interface EntityRequest {
   seq: number;

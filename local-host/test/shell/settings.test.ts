@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   applyHostJsonOverrides,
+  durableRetentionMsOf,
   expandDeep,
   expandSettings,
   mergeEnvironment,
@@ -54,6 +55,17 @@ describe("settings", () => {
     expect(routePrefixOf({})).toBe("api");
     expect(routePrefixOf({ extensions: { http: { routePrefix: "" } } })).toBe("");
     expect(routePrefixOf({ extensions: { http: { routePrefix: "/v1/" } } })).toBe("v1");
+  });
+
+  it("reads LOCALHOST_DURABLE_RETENTION_HOURS (unset: keep until purged; bad: a clear error)", () => {
+    expect(durableRetentionMsOf({})).toBeUndefined();
+    expect(durableRetentionMsOf({ LOCALHOST_DURABLE_RETENTION_HOURS: " " })).toBeUndefined();
+    expect(durableRetentionMsOf({ LOCALHOST_DURABLE_RETENTION_HOURS: "1.5" })).toBe(5_400_000);
+    for (const bad of ["0", "-2", "a week"]) {
+      expect(() => durableRetentionMsOf({ LOCALHOST_DURABLE_RETENTION_HOURS: bad })).toThrow(
+        SettingsError,
+      );
+    }
   });
 
   it("resolves connection settings the way the extensions do", () => {
