@@ -1,43 +1,86 @@
 /**
- * Benchmark dispatcher: `node dist/bench/run.js [name...]` runs the named benchmarks, or all of
- * them when no name is given. Each benchmark module exports `run(): Promise<void>`.
+ * Benchmark dispatcher: `npm run bench -- [name...] [--quick] [--no-write]` runs the named
+ * benchmarks, or the default set (all but the opt-in ones) when no name is given, prints each
+ * one's table and writes the run's figures to bench/results/<time>.json. `report [file]` reprints
+ * the tables of a results file (the newest by default) for docs/performance.md. Each module
+ * exports `run(ctx)`; what it resolves with goes into the JSON under its name.
  */
+import fs from "node:fs";
 import { run as chaos } from "./chaos";
 import { run as cosmos } from "./cosmos";
 import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
-import { run as orders } from "./orders";
+import { parseArgs } from "./lib/args";
+import type { BenchContext } from "./lib/context";
+import { ROOT } from "./lib/host";
+import { report } from "./lib/report";
+import { latestResults, newResults, writeResults, type BenchResults } from "./lib/results";
+import { run as orders, type OrdersFigures } from "./orders";
+import { run as peer, type PeerFigures } from "./peer";
+import { ordersTables, peerTables } from "./lib/report";
 import { run as servicebus } from "./servicebus";
 import { run as startup } from "./startup";
 
 // Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
-const benchmarks: Record<string, () => Promise<void>> = {
+const benchmarks: Record<string, (ctx: BenchContext) => Promise<unknown>> = {
   "durable-log": durableLog,
   cosmos,
   "durable-engine": durableEngine,
   servicebus,
   orders,
   startup,
+  peer,
   chaos,
 };
 
+/** Run only when named: chaos is a 30-minute soak by default. */
+const OPT_IN = new Set(["chaos"]);
+/** The default set under --quick: the figures the issue asks for, in under a minute. */
+const QUICK_DEFAULT = ["orders", "peer"];
+
+/** Table formatters by benchmark, for the printed report and `report`. */
+const formatters: Record<string, (figures: never) => string> = {
+  orders: (f: OrdersFigures) => ordersTables(f),
+  peer: (f: PeerFigures) => peerTables(f),
+};
+
 async function main(): Promise<void> {
-  // Options (`--minutes N`) belong to the benchmark that reads them, not to the name list.
-  const names = process.argv
-    .slice(2)
-    .filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--minutes");
-  const unknown = names.filter((n) => !(n in benchmarks));
+  const args = parseArgs(process.argv.slice(2));
+  if (args.names[0] === "report") {
+    const file = args.names[1] ?? latestResults(ROOT);
+    if (!file) throw new Error("no results file in bench/results/");
+    process.stdout.write(
+      report(JSON.parse(fs.readFileSync(file, "utf8")) as BenchResults, formatters),
+    );
+    return;
+  }
+  const unknown = args.names.filter((n) => !(n in benchmarks));
   if (unknown.length > 0) {
     console.error(
-      `unknown benchmark(s): ${unknown.join(", ")}; known: ${Object.keys(benchmarks).join(", ")}`,
+      `unknown benchmark(s): ${unknown.join(", ")}; known: ${Object.keys(benchmarks).join(", ")}, report`,
     );
     process.exitCode = 2;
     return;
   }
-  // chaos (a 30-minute soak by default) runs only when named.
-  const all = Object.keys(benchmarks).filter((n) => n !== "chaos");
-  for (const name of names.length > 0 ? names : all) {
-    await benchmarks[name]();
+  const names =
+    args.names.length > 0
+      ? args.names
+      : args.quick
+        ? QUICK_DEFAULT
+        : Object.keys(benchmarks).filter((n) => !OPT_IN.has(n));
+  const ctx: BenchContext = { args, quick: args.quick };
+  const results = newResults(ROOT, args.quick);
+  for (const name of names) {
+    const figures = await benchmarks[name](ctx);
+    if (figures !== undefined) results.benchmarks[name] = figures;
+    const completed = (figures as { completedOrdersPerSec?: unknown } | undefined)
+      ?.completedOrdersPerSec;
+    if (typeof completed === "number") results.completedOrdersPerSec = completed;
+  }
+  results.finishedAt = new Date().toISOString();
+  console.log(`\n${report(results, formatters)}`);
+  if (args.write && Object.keys(results.benchmarks).length > 0) {
+    console.log(`results: ${writeResults(ROOT, results)}`);
   }
 }
 
