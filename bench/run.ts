@@ -6,11 +6,13 @@
  * exports `run(ctx)`; what it resolves with goes into the JSON under its name.
  */
 import fs from "node:fs";
+import path from "node:path";
 import { run as chaos } from "./chaos";
 import { run as cosmos } from "./cosmos";
 import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
 import { parseArgs } from "./lib/args";
+import { lineChart } from "./lib/chart";
 import type { BenchContext } from "./lib/context";
 import { ROOT } from "./lib/host";
 import { report } from "./lib/report";
@@ -44,14 +46,47 @@ const formatters: Record<string, (figures: never) => string> = {
   peer: (f: PeerFigures) => peerTables(f),
 };
 
+const chartConditions = (r: BenchResults) =>
+  `${r.startedAt.slice(0, 10)}, ${r.machine.cpus} CPUs, Node ${r.node}, load average at start ${r.machine.loadAverageAtStart}`;
+
+/** docs/bench-latency.svg: p50 and p99 against offered load, one pair of lines per engine. */
+function writeChart(f: PeerFigures, conditions: string): string {
+  const file = path.join(ROOT, "docs", "bench-latency.svg");
+  const series = f.engines.flatMap((e) =>
+    (["p50", "p99"] as const).map((p) => ({
+      name: `${e.engine.replace(/ \(.*\)$/, "")} ${p}`,
+      dashed: p === "p50",
+      points: f.rates
+        .filter((r) => e.latency[String(r)])
+        .map((r) => [r, e.latency[String(r)][p]] as [number, number]),
+    })),
+  );
+  fs.writeFileSync(
+    file,
+    lineChart({
+      title: `6-step no-op workflow: latency vs offered load (${conditions})`,
+      xLabel: "offered workflows/s (open loop)",
+      yLabel: "latency ms (log)",
+      series,
+      width: 900,
+      height: 460,
+    }),
+  );
+  return file;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.names[0] === "report") {
     const file = args.names[1] ?? latestResults(ROOT);
     if (!file) throw new Error("no results file in bench/results/");
-    process.stdout.write(
-      report(JSON.parse(fs.readFileSync(file, "utf8")) as BenchResults, formatters),
-    );
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as BenchResults;
+    process.stdout.write(report(saved, formatters));
+    // --chart: redraw docs/bench-latency.svg from this file's peer figures.
+    const savedPeer = saved.benchmarks.peer as PeerFigures | undefined;
+    if (args.flags.includes("chart") && savedPeer) {
+      console.log(`chart: ${writeChart(savedPeer, chartConditions(saved))}`);
+    }
     return;
   }
   const unknown = args.names.filter((n) => !(n in benchmarks));
@@ -78,6 +113,10 @@ async function main(): Promise<void> {
     if (typeof completed === "number") results.completedOrdersPerSec = completed;
   }
   results.finishedAt = new Date().toISOString();
+  const peerFigures = results.benchmarks.peer as PeerFigures | undefined;
+  if (args.write && peerFigures && peerFigures.rates.length > 1) {
+    console.log(`chart: ${writeChart(peerFigures, chartConditions(results))}`);
+  }
   console.log(`\n${report(results, formatters)}`);
   if (args.write && Object.keys(results.benchmarks).length > 0) {
     console.log(`results: ${writeResults(ROOT, results)}`);

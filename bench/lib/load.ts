@@ -36,13 +36,16 @@ export function httpPool(origin: string, connections: number): Http {
       });
       return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
     },
-    close: () => pool.close(),
+    // destroy, not close: an open loop that gave up leaves stragglers it no longer waits for.
+    close: () => pool.destroy(),
   };
 }
 
 export interface RunResult {
   /** Operations finished (each `one()` that resolved). */
   done: number;
+  /** Still running when the open loop gave up waiting (their latency is above `giveUpMs`). */
+  unfinished: number;
   errors: number;
   /** First error message, to show why a run failed. */
   firstError?: string;
@@ -62,6 +65,7 @@ function result(
 ): RunResult {
   return {
     done: latencies.length,
+    unfinished: 0,
     errors,
     firstError,
     elapsedMs,
@@ -103,11 +107,16 @@ export async function closedLoop(
   return result(latencies, completedAt, errors, firstError, performance.now() - t0);
 }
 
-/** Starts `one(i)` at `perSecond` for `durationMs`, whatever the previous ones are doing. */
+/**
+ * Starts `one(i)` at `perSecond` for `durationMs`, whatever the previous ones are doing; then
+ * waits at most `giveUpMs` for the stragglers. Past saturation the backlog never drains in time:
+ * the unfinished ones count apart, and the percentiles they would raise become Infinity.
+ */
 export async function openLoop(
   perSecond: number,
   durationMs: number,
   one: (i: number) => Promise<void>,
+  giveUpMs = Infinity,
 ): Promise<RunResult> {
   const latencies: number[] = [];
   const completedAt: number[] = [];
@@ -134,6 +143,22 @@ export async function openLoop(
       ),
     );
   }
-  await Promise.all(inFlight);
-  return result(latencies, completedAt, errors, firstError, performance.now() - t0);
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = await Promise.race([
+    Promise.all(inFlight).then(() => false),
+    ...(Number.isFinite(giveUpMs)
+      ? [new Promise<boolean>((r) => (timer = setTimeout(() => r(true), giveUpMs)))]
+      : []),
+  ]);
+  clearTimeout(timer);
+  const out = result(latencies, completedAt, errors, firstError, performance.now() - t0);
+  if (gaveUp) {
+    out.unfinished = total - latencies.length - errors;
+    const share = out.unfinished / total;
+    if (share > 0.01) out.latency.p99 = Infinity;
+    if (share > 0.05) out.latency.p95 = Infinity;
+    if (share > 0.5) out.latency.p50 = Infinity;
+    out.latency.max = Infinity;
+  }
+  return out;
 }

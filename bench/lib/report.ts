@@ -6,6 +6,7 @@ import type { BenchResults } from "./results";
 
 /** Numbers as the tables show them: thousands separated, up to `digits` decimals. */
 export function fmt(n: unknown, digits = 1): string {
+  if (n === Infinity) return "∞";
   if (typeof n !== "number" || !Number.isFinite(n)) return "–";
   const abs = Math.abs(n);
   const d = abs >= 100 ? 0 : abs >= 10 ? Math.min(digits, 1) : digits;
@@ -23,6 +24,7 @@ interface Dist {
   p99?: number;
   achieved?: number;
   errors?: number;
+  unfinished?: number;
 }
 
 interface EngineLike {
@@ -77,7 +79,12 @@ export function peerTables(p: PeerLike): string {
       r,
       ...p.engines.map((e) => {
         const d = e.latency[String(r)];
-        return d ? `${fmt(d.p50)} / ${fmt(d.p99)}${d.errors ? ` (${d.errors} errors)` : ""}` : "–";
+        if (!d) return "–";
+        const notes = [
+          d.errors ? `${d.errors} errors` : "",
+          d.unfinished ? `${d.unfinished} unfinished 10 s after the last start` : "",
+        ].filter(Boolean);
+        return `${fmt(d.p50)} / ${fmt(d.p99)}${notes.length ? ` (${notes.join(", ")})` : ""}`;
       }),
     ]),
   );
@@ -128,6 +135,7 @@ interface OrdersLike {
   saturation: {
     clients: number;
     orders: number;
+    loadAverage?: number;
     acceptedPerSec: number;
     post: Dist;
     cpuMsPerOrder: Record<string, number>;
@@ -141,6 +149,7 @@ interface OrdersLike {
     clientSeen?: Dist & { retryAfterSeconds: number[]; pollsPerOrder: number };
     statusQuery?: Dist & { perSec: number };
     errors: number;
+    loadAverage?: number;
   }[];
   startup: { readyMs: number; firstAcceptedMs: number };
   peakRssMiB: Record<string, number>;
@@ -168,7 +177,7 @@ export function ordersTables(o: OrdersLike): string {
   const s = o.saturation;
   const rows: unknown[][] = [
     [
-      `saturation (${s.clients} clients, ${s.orders} orders)`,
+      `saturation (${s.clients} clients, ${s.orders} orders; load ${fmt(s.loadAverage)})`,
       fmt(s.acceptedPerSec),
       trio(s.post),
       `**${fmt(o.completedOrdersPerSec)}** completed/s`,
@@ -177,7 +186,7 @@ export function ordersTables(o: OrdersLike): string {
       "",
     ],
     ...o.paced.map((p) => [
-      `paced ${p.offeredPerSec}/s`,
+      `paced ${p.offeredPerSec}/s (load ${fmt(p.loadAverage)})`,
       fmt(p.acceptedPerSec),
       trio(p.post),
       trio(p.acceptToTerminal),
