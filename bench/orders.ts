@@ -301,11 +301,11 @@ export async function run(ctx?: BenchContext): Promise<OrdersFigures> {
       console.log(
         `orders: host ready in ${startup.readyMs} ms, first order accepted at ${startup.firstAcceptedMs} ms`,
       );
-      const warm = await closedLoop(16, (quick ? 2 : 10) * 1000, (i) =>
+      const warm = await closedLoop(16, (quick ? 1 : 10) * 1000, (i) =>
         post(c, 10_000 + i).then(() => undefined),
       );
       console.log(`orders: warm-up ${warm.done} orders`);
-      const sat = await saturation(c, host, quick ? 32 : 64, quick ? 3 : 20);
+      const sat = await saturation(c, host, quick ? 32 : 64, quick ? 3 : 10);
       console.log(
         `orders: saturation ${sat.completed} completed/s over ${sat.figures.orders} orders`,
       );

@@ -393,8 +393,8 @@ export async function run(ctx?: BenchContext): Promise<PeerFigures> {
   const settings: Settings = {
     connections: [32, 128],
     rates: (ctx?.args.values.rates ?? (quick ? "50" : "25,50,100,200,400")).split(",").map(Number),
-    seconds: Number(ctx?.args.values.seconds ?? (quick ? 2 : 8)),
-    warmupMs: quick ? 1000 : 3000,
+    seconds: Number(ctx?.args.values.seconds ?? (quick ? 1.5 : 8)),
+    warmupMs: quick ? 500 : 3000,
   };
   // --engines=local skips Restate (before/after runs of the local host alone).
   const only = ctx?.args.values.engines;
