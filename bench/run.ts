@@ -1,47 +1,127 @@
 /**
- * Benchmark dispatcher: `node dist/bench/run.js [name...]` runs the named benchmarks, or all of
- * them when no name is given. Each benchmark module exports `run(): Promise<void>`.
+ * Benchmark dispatcher: `npm run bench -- [name...] [--quick] [--no-write]` runs the named
+ * benchmarks, or the default set (all but the opt-in ones) when no name is given, prints each
+ * one's table and writes the run's figures to bench/results/<time>.json. `report [file]` reprints
+ * the tables of a results file (the newest by default) for docs/performance.md. Each module
+ * exports `run(ctx)`; what it resolves with goes into the JSON under its name.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { run as chaos } from "./chaos";
 import { run as cosmos } from "./cosmos";
 import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
-import { run as orders } from "./orders";
+import { parseArgs } from "./lib/args";
+import { lineChart } from "./lib/chart";
+import type { BenchContext } from "./lib/context";
+import { ROOT } from "./lib/host";
+import { report } from "./lib/report";
+import { latestResults, newResults, writeResults, type BenchResults } from "./lib/results";
+import { run as orders, type OrdersFigures } from "./orders";
+import { run as peer, type PeerFigures } from "./peer";
+import { ordersTables, peerTables } from "./lib/report";
 import { run as servicebus } from "./servicebus";
 import { run as soak } from "./soak";
 import { run as startup } from "./startup";
 
 // Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
-const benchmarks: Record<string, () => Promise<void>> = {
+const benchmarks: Record<string, (ctx: BenchContext) => Promise<unknown>> = {
   "durable-log": durableLog,
   cosmos,
   "durable-engine": durableEngine,
   servicebus,
   orders,
   startup,
+  peer,
   chaos,
   soak,
 };
 
+/** Run only when named: chaos is a 30-minute soak by default, soak runs 200k instances. */
+const OPT_IN = new Set(["chaos", "soak"]);
+/** The default set under --quick: the figures the issue asks for, in under a minute. */
+const QUICK_DEFAULT = ["orders", "peer"];
+
+/** Table formatters by benchmark, for the printed report and `report`. */
+const formatters: Record<string, (figures: never) => string> = {
+  orders: (f: OrdersFigures) => ordersTables(f),
+  peer: (f: PeerFigures) => peerTables(f),
+};
+
+const chartConditions = (r: BenchResults) =>
+  `${r.startedAt.slice(0, 10)}, ${r.machine.cpus} CPUs, Node ${r.node}, load average at start ${r.machine.loadAverageAtStart}`;
+
+/** docs/bench-latency.svg: p50 and p99 against offered load, one pair of lines per engine. */
+function writeChart(f: PeerFigures, conditions: string): string {
+  const file = path.join(ROOT, "docs", "bench-latency.svg");
+  const series = f.engines.flatMap((e) =>
+    (["p50", "p99"] as const).map((p) => ({
+      name: `${e.engine.replace(/ \(.*\)$/, "")} ${p}`,
+      dashed: p === "p50",
+      points: f.rates
+        .filter((r) => e.latency[String(r)])
+        .map((r) => [r, e.latency[String(r)][p]] as [number, number]),
+    })),
+  );
+  fs.writeFileSync(
+    file,
+    lineChart({
+      title: `6-step no-op workflow: latency vs offered load (${conditions})`,
+      xLabel: "offered workflows/s (open loop)",
+      yLabel: "latency ms (log)",
+      series,
+      width: 900,
+      height: 460,
+    }),
+  );
+  return file;
+}
+
 async function main(): Promise<void> {
-  // Options (`--minutes N`, `--instances N`) belong to the benchmark that reads them, not to
-  // the name list.
-  const valued = new Set(["--minutes", "--instances", "--in-flight"]);
-  const names = process.argv
-    .slice(2)
-    .filter((a, i, all) => !a.startsWith("--") && !valued.has(all[i - 1]));
-  const unknown = names.filter((n) => !(n in benchmarks));
+  const args = parseArgs(process.argv.slice(2));
+  if (args.names[0] === "report") {
+    const file = args.names[1] ?? latestResults(ROOT);
+    if (!file) throw new Error("no results file in bench/results/");
+    const saved = JSON.parse(fs.readFileSync(file, "utf8")) as BenchResults;
+    process.stdout.write(report(saved, formatters));
+    // --chart: redraw docs/bench-latency.svg from this file's peer figures.
+    const savedPeer = saved.benchmarks.peer as PeerFigures | undefined;
+    if (args.flags.includes("chart") && savedPeer) {
+      console.log(`chart: ${writeChart(savedPeer, chartConditions(saved))}`);
+    }
+    return;
+  }
+  const unknown = args.names.filter((n) => !(n in benchmarks));
   if (unknown.length > 0) {
     console.error(
-      `unknown benchmark(s): ${unknown.join(", ")}; known: ${Object.keys(benchmarks).join(", ")}`,
+      `unknown benchmark(s): ${unknown.join(", ")}; known: ${Object.keys(benchmarks).join(", ")}, report`,
     );
     process.exitCode = 2;
     return;
   }
-  // chaos (a 30-minute soak by default) and soak (200k instances) run only when named.
-  const all = Object.keys(benchmarks).filter((n) => n !== "chaos" && n !== "soak");
-  for (const name of names.length > 0 ? names : all) {
-    await benchmarks[name]();
+  const names =
+    args.names.length > 0
+      ? args.names
+      : args.quick
+        ? QUICK_DEFAULT
+        : Object.keys(benchmarks).filter((n) => !OPT_IN.has(n));
+  const ctx: BenchContext = { args, quick: args.quick };
+  const results = newResults(ROOT, args.quick);
+  for (const name of names) {
+    const figures = await benchmarks[name](ctx);
+    if (figures !== undefined) results.benchmarks[name] = figures;
+    const completed = (figures as { completedOrdersPerSec?: unknown } | undefined)
+      ?.completedOrdersPerSec;
+    if (typeof completed === "number") results.completedOrdersPerSec = completed;
+  }
+  results.finishedAt = new Date().toISOString();
+  const peerFigures = results.benchmarks.peer as PeerFigures | undefined;
+  if (args.write && peerFigures && peerFigures.rates.length > 1) {
+    console.log(`chart: ${writeChart(peerFigures, chartConditions(results))}`);
+  }
+  console.log(`\n${report(results, formatters)}`);
+  if (args.write && Object.keys(results.benchmarks).length > 0) {
+    console.log(`results: ${writeResults(ROOT, results)}`);
   }
 }
 

@@ -1,6 +1,7 @@
 // `npm start`: runs the app like `func start` (see local-host/README.md).
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import { dumpCountersPeriodically } from "./counters";
 import { Host, timestampLog } from "./host";
 import { watchApp } from "./watch";
 import { parseInspect } from "./worker/inspect";
@@ -23,6 +24,7 @@ const truthy = (v: string | undefined): boolean => v !== undefined && /^(1|true|
 
 async function main(): Promise<void> {
   const startedAt = performance.now();
+  dumpCountersPeriodically("host");
   const program = new Command()
     .name("local-host")
     .description(

@@ -2,6 +2,7 @@
 // emulator costs over a second of CPU; in their own process that overlaps with the worker
 // loading the app (two cores), which keeps start-up near two seconds. The host forks this file,
 // sends "start" and gets the connection strings back; it dies with the host.
+import { dumpCountersPeriodically } from "./counters";
 import { startEmulators, type EmulatorsOptions, type RunningEmulators } from "./emulators";
 
 export type ToEmulators =
@@ -27,6 +28,8 @@ function close(): Promise<void> {
   );
   return closing;
 }
+
+dumpCountersPeriodically("emulators");
 
 process.on("message", (m: ToEmulators) => {
   if (m.type === "start") {

@@ -24,6 +24,12 @@ import {
   type MessageContent,
 } from "./message";
 
+/** AMQP operations served by this process (the benchmarks' Service Bus hop count). */
+const totals = { received: 0, delivered: 0, settled: 0 };
+export function amqpTotals(): { received: number; delivered: number; settled: number } {
+  return { ...totals };
+}
+
 /** Largest message (or batch) accepted, announced on attach as Service Bus Standard does. */
 export const MAX_MESSAGE_SIZE = 256 * 1024;
 const BATCH_FORMAT = 0x80013700;
@@ -127,11 +133,17 @@ export class AmqpFrontEnd {
     const c = this.container as unknown as { on(ev: string, fn: (ctx: RContext) => void): void };
     c.on("sender_open", (ctx) => this.guard(() => this.onSenderOpen(ctx.sender!)));
     c.on("receiver_open", (ctx) => this.guard(() => this.onReceiverOpen(ctx.receiver!)));
-    c.on("message", (ctx) => this.guard(() => this.onMessage(ctx)));
+    c.on("message", (ctx) => {
+      totals.received++;
+      this.guard(() => this.onMessage(ctx));
+    });
     c.on("sender_flow", (ctx) => this.guard(() => this.onFlow(ctx.sender!)));
     c.on("sendable", (ctx) => this.guard(() => this.onFlow(ctx.sender!)));
     for (const ev of ["accepted", "rejected", "modified", "released"]) {
-      c.on(ev, (ctx) => this.guard(() => this.onOutcome(ctx)));
+      c.on(ev, (ctx) => {
+        totals.settled++;
+        this.guard(() => this.onOutcome(ctx));
+      });
     }
     c.on("sender_close", (ctx) => this.dropConsumer(ctx.sender!));
     c.on("sender_error", () => undefined);
@@ -396,6 +408,7 @@ export class AmqpFrontEnd {
         });
         const tag = token ? reorderGuidBytes(rhea.string_to_uuid(token)) : nextTag();
         const d = link.send(payload, tag, 0);
+        totals.delivered++;
         if (token) deliveries.set(d, { consumer: this, token });
       },
       sessionLost(err: BrokerError) {

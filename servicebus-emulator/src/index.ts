@@ -3,6 +3,7 @@ import { AmqpFrontEnd } from "./amqp";
 import { Broker, type BrokerSnapshot, type Journal, type LogRecord } from "./broker";
 import { loadConfig } from "./config";
 
+export { amqpTotals } from "./amqp";
 export { loadConfig, parseDuration } from "./config";
 export type { EmulatorConfig, QueueSettings, TopicSettings, SubscriptionSettings } from "./config";
 

@@ -96,7 +96,7 @@ describe("POST /orders", () => {
     const statusUrl = `http://localhost:7071/api/orders/${orderId}/status`;
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(statusUrl);
-    expect(res.headers["retry-after"]).toBe("2");
+    expect(res.headers["retry-after"]).toBe("1");
     expect(res.json).toEqual({ orderId, status: "Received", statusQueryGetUri: statusUrl });
     expect(res.text).not.toMatch(/code=|runtime\/webhooks/);
     expect((await fakes.orders.get(orderId))?.status).toBe("Received");
@@ -314,7 +314,7 @@ describe("GET /orders/{orderId}/status and GET /orders/{orderId}", () => {
     });
     res = await get(`/orders/${orderId}/status`);
     expect(res.status).toBe(202);
-    expect(res.headers["retry-after"]).toBe("2");
+    expect(res.headers["retry-after"]).toBe("1");
     expect(res.json).toMatchObject({ status: "Charging", runtimeStatus: "Running" });
 
     durable.set(orderId, {
@@ -783,7 +783,7 @@ describe("openapi.yaml", () => {
       headers: {
         "content-type": "application/json",
         location: "http://x/api/orders/0f8fad5b-d9cb-469f-a165-70867728950e/status?code=abc",
-        "retry-after": "2",
+        "retry-after": "1",
       },
       text: "",
       json: {

@@ -252,7 +252,7 @@ describe("accepted", () => {
     const res = new HttpResponse(accepted(req, "abc", { orderId: "abc", status: "Received" }));
     expect(res.status).toBe(202);
     expect(res.headers.get("location")).toBe("https://orders.example.net/api/orders/abc/status");
-    expect(res.headers.get("retry-after")).toBe("2");
+    expect(res.headers.get("retry-after")).toBe("1");
     expect(await res.json()).toEqual({
       orderId: "abc",
       status: "Received",

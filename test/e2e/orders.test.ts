@@ -83,7 +83,7 @@ describe("create and poll", () => {
     const res = await api.get(created.location);
     expect(res.status).toBe(202);
     expect(res.headers.get("location")).toBe(created.location);
-    expect(res.headers.get("retry-after")).toBe("2");
+    expect(res.headers.get("retry-after")).toBe("1");
     expect(res.body).toEqual({
       orderId: created.orderId,
       status: expect.any(String),

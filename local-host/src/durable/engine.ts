@@ -59,6 +59,16 @@ function positive(v: unknown, fallback: number): number {
   return n > 0 ? Math.floor(n) : fallback;
 }
 
+/**
+ * Durable concurrency caps per CPU when host.json sets none. Every orchestration and activity runs
+ * in the one worker process, so a cap only bounds the invocations handed to it over IPC; with the
+ * extension's 10 × CPUs, 128 waiting callers leave ~100 instances queued while their callers keep
+ * polling. Measured with the no-op app at 128 connections (docs/performance.md, "Concurrency
+ * caps"): 100 × CPUs needs 2.5× fewer status polls and half the CPU per SDK-awaited workflow and
+ * gave the start-and-wait route its best throughput and p50.
+ */
+const DEFAULT_CAP_PER_CPU = 100;
+
 export class DurableEngine implements ManagementApi {
   readonly options: DurableEngineOptions;
   readonly state: EngineState;
@@ -84,8 +94,13 @@ export class DurableEngine implements ManagementApi {
     this.state = state;
     const cpus = Math.max(1, os.cpus().length);
     const dt = options.durableTask ?? {};
-    this.#maxActivities = positive(dt.maxConcurrentActivityFunctions, 10 * cpus);
-    this.#maxOrchestrations = positive(dt.maxConcurrentOrchestratorFunctions, 10 * cpus);
+    // host.json wins, as in the real host; the defaults are the local host's own (see
+    // DEFAULT_CAP_PER_CPU), not the extension's 10 × CPUs.
+    this.#maxActivities = positive(dt.maxConcurrentActivityFunctions, DEFAULT_CAP_PER_CPU * cpus);
+    this.#maxOrchestrations = positive(
+      dt.maxConcurrentOrchestratorFunctions,
+      DEFAULT_CAP_PER_CPU * cpus,
+    );
     this.#versioning = versioningOf(dt);
     this.#functions = new FunctionRegistry(options.functions);
     this.#committer = new Committer(

@@ -3,6 +3,7 @@
 // the loopback rpc base (/durabletask/) that DurableClient uses, with the same status codes,
 // Location / Retry-After headers and continuation tokens.
 import type { HostHttpRequest, HostHttpResponse, ManagementChannel } from "../contracts";
+import { count } from "../counters";
 // The engine as this layer sees it (an interface: no import of engine.ts, so no cycle).
 import type { ManagementApi as DurableEngine } from "./api";
 import { BadRequestError, StartConflictError } from "./errors";
@@ -338,29 +339,88 @@ async function waitOrCheckStatus(
   return checkStatusResponse(engine, origin, id);
 }
 
+/** The fields a status payload without history is made of; equal fields, equal JSON. */
+interface StatusText {
+  status: string;
+  lastUpdatedTime: string;
+  input: string | null;
+  customStatus: string | null | undefined;
+  output: string | null | undefined;
+  executionId: string;
+  showInput: boolean;
+  text: string;
+}
+
+/**
+ * The status JSON of each instance as last served (SDK waits poll it every few ms): rebuilt only
+ * when a field it is made of changed, so a poll of an unchanged instance parses and stringifies
+ * nothing. Weak: dropping an instance drops its entry.
+ */
+const statusTexts = new WeakMap<InstanceRecord, StatusText>();
+
+function statusText(inst: InstanceRecord, showInput: boolean): string {
+  const c = statusTexts.get(inst);
+  if (
+    c &&
+    c.status === inst.status &&
+    c.lastUpdatedTime === inst.lastUpdatedTime &&
+    c.input === inst.input &&
+    c.customStatus === inst.customStatus &&
+    c.output === inst.output &&
+    c.executionId === inst.executionId &&
+    c.showInput === showInput
+  ) {
+    return c.text;
+  }
+  const text = JSON.stringify(statusPayload(inst, { showInput }));
+  statusTexts.set(inst, {
+    status: inst.status,
+    lastUpdatedTime: inst.lastUpdatedTime,
+    input: inst.input,
+    customStatus: inst.customStatus,
+    output: inst.output,
+    executionId: inst.executionId,
+    showInput,
+    text,
+  });
+  return text;
+}
+
 function getStatus(
   engine: DurableEngine,
   req: HostHttpRequest,
   instanceId: string,
 ): HostHttpResponse {
+  count("durable.statusReads");
   const inst = engine.getInstance(instanceId);
   if (!inst) return empty(404);
   const q = req.url.searchParams;
-  const body = statusPayload(inst, {
-    showHistory: parseBool(q.get("showHistory")) === true,
-    showHistoryOutput: parseBool(q.get("showHistoryOutput")) === true,
-    showInput: parseBool(q.get("showInput")) ?? true,
+  const showInput = parseBool(q.get("showInput")) ?? true;
+  const body =
+    parseBool(q.get("showHistory")) === true
+      ? JSON.stringify(
+          statusPayload(inst, {
+            showHistory: true,
+            showHistoryOutput: parseBool(q.get("showHistoryOutput")) === true,
+            showInput,
+          }),
+        )
+      : statusText(inst, showInput);
+  const answer = (status: number, headers: Record<string, string> = {}): HostHttpResponse => ({
+    status,
+    headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
+    body,
   });
   switch (inst.status) {
     case "Running":
     case "Pending":
     case "ContinuedAsNew":
     case "Suspended":
-      return json(202, body, { Location: req.url.href, "Retry-After": "5" });
+      return answer(202, { Location: req.url.href, "Retry-After": "5" });
     case "Failed":
-      return json(parseBool(q.get("returnInternalServerErrorOnFailure")) ? 500 : 200, body);
+      return answer(parseBool(q.get("returnInternalServerErrorOnFailure")) ? 500 : 200);
     default:
-      return json(200, body);
+      return answer(200);
   }
 }
 

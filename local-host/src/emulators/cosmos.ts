@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import routes from "@vercel/cosmosdb-server/lib/routes";
 import { z } from "zod";
+import { count } from "../counters";
 import { CosmosState, type CosmosRecord, type CosmosSnapshot } from "./cosmos-state";
 
 /** The Cosmos DB emulator's documented, public key (not a secret). */
@@ -199,6 +200,7 @@ export async function startCosmos(options: CosmosOptions): Promise<RunningCosmos
   };
 
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    count("cosmos.requests");
     handle(req, res).catch((err: Error) => {
       log("error", `Cosmos emulator: ${err.stack}`);
       if (!res.writableEnded) {

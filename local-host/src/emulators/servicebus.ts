@@ -1,4 +1,5 @@
-import { startServiceBusEmulator } from "../../../servicebus-emulator/src/index";
+import { amqpTotals, startServiceBusEmulator } from "../../../servicebus-emulator/src/index";
+import { addCounterSource } from "../counters";
 
 export const STANDARD_SERVICE_BUS_PORT = 5672;
 
@@ -23,5 +24,13 @@ const EMPTY_CONFIG = {
 
 /** Starts the project's Service Bus emulator (servicebus-emulator/src) in this process. */
 export function startServiceBus(options: ServiceBusOptions): Promise<RunningServiceBus> {
+  addCounterSource(() => {
+    const t = amqpTotals();
+    return {
+      "serviceBus.received": t.received,
+      "serviceBus.delivered": t.delivered,
+      "serviceBus.settled": t.settled,
+    };
+  });
   return startServiceBusEmulator({ ...options, config: options.config ?? EMPTY_CONFIG });
 }

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { FunctionInvocationError, type FunctionInfo, type FunctionInvoker } from "../contracts";
 import type { LogEntry, RpcInvocationRequest, RpcInvocationResponse } from "./functionsCore";
+import { countInvocation } from "../counters";
 import { debuggerUrl, inspectExecArgv, waitForPortFree, type InspectAddress } from "./inspect";
 import { WORKER_APP_DIR_ENV, type HostToWorker, type WorkerToHost } from "./protocol";
 
@@ -242,6 +243,7 @@ export class WorkerProcess implements FunctionInvoker {
         `The worker process is not running; '${functionName}' was not run.`,
       );
     }
+    countInvocation(this.#functions.find((f) => f.name === functionName));
     const id = this.#nextId++;
     return new Promise<RpcInvocationResponse>((resolve, reject) => {
       this.#pending.set(id, { functionName, resolve, reject });

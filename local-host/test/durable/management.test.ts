@@ -110,6 +110,27 @@ describe("management HTTP API", () => {
     expect(viaClient.history).toHaveLength(3);
   });
 
+  it("serves a status read of an unchanged instance again and rebuilds it after every change", async () => {
+    const id = await h.client.startNew("waiter", { instanceId: "w2", input: { b: 2 } });
+    await until(() => h.engine.getInstance(id)?.status === "Running", 5000, "running");
+    const first = await h.request("GET", `/durabletask/instances/w2`);
+    const again = await h.request("GET", `/durabletask/instances/w2`);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(first.body);
+    const noInput = await h.request("GET", `/durabletask/instances/w2?showInput=false`);
+    expect(noInput.body).toMatchObject({ runtimeStatus: "Running", input: null });
+    await h.client.raiseEvent(id, "go", 7);
+    await waitDone(h, id);
+    const done = await h.request("GET", `/durabletask/instances/w2`);
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({
+      runtimeStatus: "Completed",
+      input: { b: 2 },
+      output: { input: { b: 2 }, data: 7 },
+    });
+    expect((done.body as { lastUpdatedTime: string }).lastUpdatedTime).not.toBeUndefined();
+  });
+
   it("startNew on an existing id: 409 while running, replaces a finished instance", async () => {
     await h.client.startNew("waiter", { instanceId: "dup" });
     const conflict = await h.request("POST", `/durabletask/orchestrators/waiter/dup`, "");
