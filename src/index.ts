@@ -16,6 +16,20 @@ import "./functions/listOrderPayments";
 import "./functions/listOrderNotifications";
 import "./functions/health";
 
+// Operator API (README "Operating it")
+import "./functions/listRejectedMessages";
+import "./functions/resubmitRejectedMessage";
+import "./functions/discardRejectedMessage";
+import "./functions/listDeadLetters";
+import "./functions/resubmitDeadLetter";
+import "./functions/discardDeadLetter";
+import "./functions/listStuckOrders";
+import "./functions/actOnOrder";
+import "./functions/listAudit";
+import "./functions/getOrderHistory";
+import "./functions/getOrderTrace";
+import "./functions/getOrderStats";
+
 // Service Bus triggers
 import "./functions/ordersInbound";
 import "./functions/deliverNotification";
