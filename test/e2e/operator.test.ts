@@ -280,7 +280,12 @@ describe("history and trace", () => {
     expect(history.status).toBe(200);
     const names = history.body.events.map((e: any) => e.name).filter(Boolean);
     expect(names).toEqual(
-      expect.arrayContaining(["processOrder", "chargePayment", "sendNotification"]),
+      expect.arrayContaining([
+        "processOrder",
+        "chargePayment",
+        "capturePayment",
+        "sendNotifications",
+      ]),
     );
     expect(history.text).not.toMatch(/tok_sim_/);
     const trace = await eventually(async () => {
