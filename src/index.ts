@@ -16,6 +16,10 @@ import "./functions/listOrderPayments";
 import "./functions/listOrderNotifications";
 import "./functions/health";
 
+// The console: static files and its sign-in settings
+import "./functions/serveConsole";
+import "./functions/getConsoleConfig";
+
 // Service Bus triggers
 import "./functions/ordersInbound";
 import "./functions/deliverNotification";

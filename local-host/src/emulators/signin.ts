@@ -128,7 +128,7 @@ export function signinPage(
         <legend>Roles</legend>
         ${role("Orders.Approve", "Approver (Orders.Approve)", true)}
         ${role("Orders.Operate", "Operator (Orders.Operate)")}
-        ${role("customer", "Customer (scope Orders.ReadWrite; the user id is the customer id)")}
+        ${role("customer", "Customer (scope Orders.ReadWrite)")}
       </fieldset>
       <button type="submit">Sign in</button>
     </form>`);
@@ -155,7 +155,7 @@ function page(content: string): string {
 <body>
   <main>
     <h1>Sign in</h1>
-    <p class="note">Development issuer: pick who you are. The token carries exactly this user and these roles.</p>
+    <p class="note">Development issuer: pick who you are. The token carries exactly this user and these roles; a customer's user id is their customer id.</p>
     ${content}
   </main>
 </body>
