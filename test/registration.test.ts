@@ -47,6 +47,8 @@ const EXPECTED: Record<string, Expected> = {
   listOrderPayments: http("GET", "orders/{orderId}/payments", false),
   listOrderNotifications: http("GET", "orders/{orderId}/notifications", false),
   health: http("GET", "health", false, "anonymous"),
+  serveConsole: http("GET", "console/{*path}", false, "anonymous"),
+  getConsoleConfig: http("GET", "console/config.json", false, "anonymous"),
   ordersInbound: queue("orders-inbound", true),
   deliverNotification: queue("notifications", false),
   processOrder: { trigger: "orchestrationTrigger", durableClient: false },
