@@ -290,6 +290,8 @@ module api './app/function.bicep' = {
       APPROVAL_THRESHOLD_MINOR: string(approvalThresholdMinor)
       APPROVAL_TIMEOUT: approvalTimeout
       APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+      // The operator API links an order's trace to transaction search in this resource.
+      APPLICATIONINSIGHTS_RESOURCE_ID: monitoring.outputs.applicationInsightsId
       // Parent-based trace-id ratio the worker's OpenTelemetry SDK samples with (README "host.json").
       OTEL_TRACES_SAMPLER_ARG: '1'
       AUTH_AUTHORITY: authAuthority

@@ -16,6 +16,20 @@ import "./functions/listOrderPayments";
 import "./functions/listOrderNotifications";
 import "./functions/health";
 
+// Operator API (README "Operating it")
+import "./functions/listRejectedMessages";
+import "./functions/resubmitRejectedMessage";
+import "./functions/discardRejectedMessage";
+import "./functions/listDeadLetters";
+import "./functions/resubmitDeadLetter";
+import "./functions/discardDeadLetter";
+import "./functions/listStuckOrders";
+import "./functions/actOnOrder";
+import "./functions/listAudit";
+import "./functions/getOrderHistory";
+import "./functions/getOrderTrace";
+import "./functions/getOrderStats";
+
 // The console: static files and its sign-in settings
 import "./functions/serveConsole";
 import "./functions/getConsoleConfig";

@@ -7,7 +7,7 @@ param location string
 param tags tagsType = {}
 param databaseName string
 
-@description('Containers: [{ name, partitionKey }], from infra/app-entities.json.')
+@description('Containers: [{ name, partitionKey, defaultTtl? }], from infra/app-entities.json.')
 param containers containerType[]
 
 @description('Principal ids that get Cosmos DB Built-in Data Contributor on the account.')
@@ -72,6 +72,7 @@ resource sqlContainers 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/conta
           kind: 'Hash'
           version: 2
         }
+        defaultTtl: c.?defaultTtl
       }
     }
   }

@@ -18,6 +18,8 @@ type appSettingsType = {
 type containerType = {
   name: string
   partitionKey: string
+  @description('Seconds after its last write that Cosmos deletes an item (the retention); absent = kept.')
+  defaultTtl: int?
 }
 
 @export()

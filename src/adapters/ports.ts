@@ -5,6 +5,7 @@ import type {
   DecidedBy,
   NotificationChannel,
   Order,
+  OrderAction,
   OrderOutcome,
   OrderStatus,
   PaymentMethodRef,
@@ -32,7 +33,21 @@ export interface OrderStore {
     /** Only orders matching at least one of these (absent: every order). */
     visibleTo?: Visibility;
   }): Promise<{ items: Order[]; continuationToken?: string }>;
+  /** Appends an operator action to the order (its reason kept with the order). */
+  recordAction(orderId: string, action: OrderAction): Promise<Order>;
+  /** Orders in one of `statuses` last changed before `updatedBefore`, oldest first. */
+  listStale(query: {
+    statuses: readonly OrderStatus[];
+    updatedBefore: string;
+    /** Exclusive lower bound (the previous page's last updatedAt). */
+    updatedAfter?: string;
+    limit: number;
+  }): Promise<Order[]>;
+  /** Orders created in [from, to), only the fields order statistics need. */
+  listCreated(query: { from: string; to: string }): Promise<OrderStatsRow[]>;
 }
+
+export type OrderStatsRow = Pick<Order, "id" | "status" | "createdAt" | "updatedAt">;
 
 export type ChargeResult =
   | { outcome: "approved"; chargeId: string; amount: number; currency: string }
@@ -114,6 +129,28 @@ export interface NotificationQueue {
   enqueue(message: NotificationMessage): Promise<void>;
 }
 
+/** One page of a list; `continuationToken` is the store's own (the API wraps it). */
+export interface Page<T> {
+  items: T[];
+  continuationToken?: string;
+}
+
+/** A person acting: token `oid` (else `sub`) and display name. */
+export interface Actor {
+  id: string;
+  name: string;
+}
+
+/** How an operator resolved a rejected message (kept on the record). */
+export interface Resolution {
+  by: Actor;
+  at: string;
+  reason: string;
+  orderId?: string;
+}
+
+export type RejectedState = "rejected" | "resubmitted" | "discarded";
+
 /** An orders-inbound message that failed validation, kept with its reasons (card numbers masked). */
 export interface RejectedMessage {
   id: string;
@@ -124,9 +161,82 @@ export interface RejectedMessage {
   body: unknown;
   reasons: { pointer: string; detail: string }[];
   rejectedAt: string;
+  /** The card tokenised at rejection time when its number was valid (the number itself is gone). */
+  card?: PaymentMethodRef;
+  /** Absent on records written before operators could act on them: "rejected". */
+  state?: RejectedState;
+  resolution?: Resolution;
 }
 
 export interface RejectedMessages {
+  /** Writes the record unless it was already resolved (a redelivery must not undo a discard). */
   record(message: RejectedMessage): Promise<void>;
-  list(query?: { limit?: number }): Promise<RejectedMessage[]>;
+  get(id: string): Promise<RejectedMessage | undefined>;
+  list(query: {
+    state?: RejectedState;
+    limit: number;
+    continuationToken?: string;
+  }): Promise<Page<RejectedMessage>>;
+  /** Marks the record resolved; resolves the stored record. */
+  resolve(
+    id: string,
+    state: Exclude<RejectedState, "rejected">,
+    resolution: Resolution,
+  ): Promise<RejectedMessage>;
+}
+
+/** One operator or approver action (container `audit`, kept for its default TTL). */
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: Actor;
+  action: string;
+  target: { kind: "order" | "rejected-message" | "dead-letter"; id: string };
+  reason: string;
+  /** `orderId` here when the target is not the order itself, so the order's audit finds it. */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  record(entry: AuditEntry): Promise<void>;
+  /** Newest first; `orderId` matches the target or `details.orderId`, `actor` the actor's id. */
+  list(query: {
+    orderId?: string;
+    actor?: string;
+    limit: number;
+    continuationToken?: string;
+  }): Promise<Page<AuditEntry>>;
+}
+
+/** A message in a queue's dead-letter subqueue, as peeked (body card-scrubbed by the API). */
+export interface DeadLetteredMessage {
+  /** Service Bus sequence numbers are 64-bit: a decimal string. */
+  sequenceNumber: string;
+  messageId?: string;
+  deadLetterReason?: string;
+  deadLetterErrorDescription?: string;
+  deliveryCount?: number;
+  enqueuedAt?: string;
+  body: unknown;
+  applicationProperties?: Record<string, unknown>;
+}
+
+/** The dead-letter subqueues of orders-inbound and notifications. */
+export interface DeadLetters {
+  peek(
+    queue: string,
+    query: { limit: number; fromSequenceNumber?: string },
+  ): Promise<Page<DeadLetteredMessage>>;
+  /**
+   * Locks the dead-lettered message with this sequence number and runs `work` on it: the message
+   * is completed (removed) when `work` resolves and abandoned (kept) when it throws. Undefined when
+   * the message is not there (already resubmitted or discarded).
+   */
+  settle<T>(
+    queue: string,
+    sequenceNumber: string,
+    work: (message: DeadLetteredMessage) => Promise<T>,
+  ): Promise<{ result: T } | undefined>;
+  /** Sends a notification back to its queue (the notifier delivers once per notificationId). */
+  resend(queue: string, message: DeadLetteredMessage): Promise<void>;
 }

@@ -4,6 +4,7 @@
 import type { Container } from "@azure/cosmos";
 import { getCosmosDatabase } from "./cosmos/client";
 import type { ContainerName } from "./cosmos/containers";
+import { CosmosAuditLog } from "./cosmos/auditLog";
 import { CosmosNotificationDeliveries } from "./cosmos/notificationDeliveries";
 import { CosmosOrderStore } from "./cosmos/orderStore";
 import { CosmosPaymentsLedger } from "./cosmos/paymentsLedger";
@@ -11,6 +12,8 @@ import { CosmosRejectedMessages } from "./cosmos/rejectedMessages";
 import { BuiltInNotifier } from "./notifier/builtInNotifier";
 import { SimulatedGateway } from "./payment/simulatedGateway";
 import type {
+  AuditLog,
+  DeadLetters,
   NotificationDelivery,
   NotificationQueue,
   Notifier,
@@ -20,6 +23,7 @@ import type {
   RejectedMessages,
 } from "./ports";
 import { getServiceBusClient } from "./servicebus/client";
+import { ServiceBusDeadLetters } from "./servicebus/deadLetters";
 import { ServiceBusNotificationQueue } from "./servicebus/notificationQueue";
 
 export interface NotificationsService extends NotificationQueue {
@@ -40,6 +44,8 @@ export interface Services {
   notifier: Notifier;
   notifications: NotificationsService;
   rejectedMessages: RejectedMessages;
+  audit: AuditLog;
+  deadLetters: DeadLetters;
   health: HealthChecks;
 }
 
@@ -58,6 +64,8 @@ const factories: { [K in keyof Services]: (s: Services) => Services[K] } = {
     return { enqueue: (m) => queue.enqueue(m), list: (id) => deliveries.list(id) };
   },
   rejectedMessages: () => new CosmosRejectedMessages(container("rejected-messages")),
+  audit: () => new CosmosAuditLog(container("audit")),
+  deadLetters: () => new ServiceBusDeadLetters(getServiceBusClient),
   health: () => {
     const queue = new ServiceBusNotificationQueue(getServiceBusClient);
     return {

@@ -59,6 +59,12 @@ export const RIGHTS = {
   decideOrder: right("approve or reject orders", "approver"),
   cancelOrder: right("cancel orders", "customer", "submitter", "operator"),
   readLedger: right("see payments and notifications", "customer", "operator"),
+  // Operator API (README "Operating it"):
+  operate: right("resubmit or discard failed messages, act on stuck orders", "operator"),
+  readFailures: right("see rejected messages, dead letters and stuck orders", "operator"),
+  readAudit: right("read the audit log", "operator"),
+  readHistory: right("see an order's orchestration history and trace", "operator", "approver"),
+  readOrderStats: right("see order counts and latency", "operator"),
 } as const;
 
 /** The scope and roles any of which would grant `r` (for 403 bodies and WWW-Authenticate). */
@@ -167,6 +173,11 @@ export function listScope(
     };
   }
   return { ok: true, visibleTo };
+}
+
+/** Operator and approver actions are audited; a customer's own cancel is not an operator action. */
+export function audited(grants: ReadonlySet<Grant>): boolean {
+  return grants.has("operator") || grants.has("approver");
 }
 
 /** The attributable record of a decision by the caller. */

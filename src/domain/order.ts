@@ -97,6 +97,22 @@ export interface Order {
   createdAt: string;
   updatedAt: string;
   outcome?: OrderOutcome;
+  /** The W3C trace id of the request (or message) that created the order. */
+  traceId?: string;
+  /** Operator actions on a stuck order, oldest first, each with who and why. */
+  operatorActions?: OrderAction[];
+}
+
+/** An operator's action on the order (src/operator/stuckOrders.ts). */
+export interface OrderAction {
+  action: string;
+  reason: string;
+  by: { id: string; name: string };
+  at: string;
+  /** The stage and runtime status it was taken at. */
+  stage: OrderStatus;
+  runtimeStatus: string;
+  refundId?: string;
 }
 
 /** Output of the processOrder orchestration (and the `outcome` stored on the order). */

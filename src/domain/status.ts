@@ -10,9 +10,11 @@ import {
 } from "./order";
 
 const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
-  Received: ["AwaitingApproval", "Charging", "Failed"],
+  // Cancelled from Received and Approved: an operator ends a stuck order before the charge
+  // (src/operator/stuckOrders.ts). From Charging on, the way out refunds or records the decline.
+  Received: ["AwaitingApproval", "Charging", "Cancelled", "Failed"],
   AwaitingApproval: ["Approved", "Rejected", "Cancelled", "Failed"],
-  Approved: ["Charging", "Failed"],
+  Approved: ["Charging", "Cancelled", "Failed"],
   Charging: ["Paid", "PaymentDeclined", "PaymentFailed", "Failed"],
   Paid: ["Notifying", "Failed"],
   Notifying: ["Completed", "Failed"],

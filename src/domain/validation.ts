@@ -171,6 +171,18 @@ export const approvalSchema = z.strictObject({
 
 export const cancelSchema = z.strictObject({ reason: optionalText(LIMITS.reason) });
 
+/** The body of every mutating operator call: why (kept on the audit entry and the order). */
+export const operatorActionSchema = z.strictObject({ reason: text(LIMITS.reason) });
+
+/** POST /operator/rejected-messages/{id}/resubmit: why, and the corrected order (checked apart). */
+export const resubmitSchema = z.strictObject({
+  reason: text(LIMITS.reason),
+  order: z.record(z.string(), z.unknown(), { error: must("an object") }),
+});
+
+/** A corrected inbound order that reuses a stored card token: the order without `payment`. */
+export const resubmittedOrderSchema = inboundOrderSchema.omit({ payment: true });
+
 function escapePointerToken(token: PropertyKey): string {
   return String(token).replace(/~/g, "~0").replace(/\//g, "~1");
 }
@@ -240,6 +252,35 @@ export function validateInboundOrder(
     ok: true,
     value: withoutUndefined({ orderId, request: normaliseOrder(request) }),
   };
+}
+
+/**
+ * A corrected orders-inbound order paid with a stored token: the inbound rules without the card.
+ * A `payment` member is dropped first (the stored token pays, and a console sends back the stored
+ * body, whose card number is masked), so an unchanged message fails with its original reasons.
+ */
+export function validateResubmittedOrder(
+  input: unknown,
+): Validated<{ orderId?: string; request: Omit<NewOrderRequest, "payment"> }> {
+  const body =
+    input && typeof input === "object" && !Array.isArray(input)
+      ? Object.fromEntries(Object.entries(input).filter(([k]) => k !== "payment"))
+      : input;
+  const result = run(resubmittedOrderSchema, body);
+  if (!result.ok) return result;
+  const { orderId, ...rest } = result.value;
+  const { payment: _none, ...request } = normaliseOrder({ ...rest, payment: { cardNumber: "" } });
+  return { ok: true, value: withoutUndefined({ orderId, request }) };
+}
+
+export function validateOperatorAction(input: unknown): Validated<{ reason: string }> {
+  return run(operatorActionSchema, input);
+}
+
+export function validateResubmit(
+  input: unknown,
+): Validated<{ reason: string; order: Record<string, unknown> }> {
+  return run(resubmitSchema, input);
 }
 
 /** The body of POST /orders/{id}/approval; a deprecated `approver` is accepted and dropped. */

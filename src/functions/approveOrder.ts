@@ -11,6 +11,7 @@ import { readJsonBody } from "../http/body";
 import { guardOrder } from "../http/guard";
 import { problems } from "../http/problem";
 import { raiseOrderEvent } from "../http/raiseOrderEvent";
+import { audit, reasonOrNone } from "../operator/audit";
 
 export async function approveOrder(
   request: HttpRequest,
@@ -30,11 +31,21 @@ export async function approveOrder(
     const decision = validateApproval(body.value);
     if (!decision.ok) return problems.invalid(decision.errors);
     const by = decidedBy(auth.caller, new Date());
-    return raiseOrderEvent(request, client, context, order, {
+    const response = await raiseOrderEvent(request, client, context, order, {
       name: APPROVAL_EVENT,
       data: { ...decision.value, approver: by.name, decidedBy: by },
       action: decision.value.approved ? "approved" : "rejected",
     });
+    if (response.status === 202) {
+      const action = decision.value.approved ? "approve" : "reject";
+      await audit(
+        auth.caller,
+        action,
+        { kind: "order", id: order.id },
+        reasonOrNone(decision.value.reason),
+      );
+    }
+    return response;
   });
 }
 

@@ -1,7 +1,5 @@
 // GET /api/orders?customerId=&status=&limit=&continuationToken=: one page of orders, newest first.
-// The store's continuation token is wrapped in a small envelope and base64url-encoded, so clients
-// treat it as opaque, can put it in a query string as is, and a token we did not issue is a 400
-// before it reaches the store. Callers see only what they may (src/auth/rights.ts listScope):
+// The store's continuation token is wrapped as src/http/paging.ts says. Callers see only what they may (src/auth/rights.ts listScope):
 // a customer their own orders, with or without a filter; an operator everything.
 import {
   app,
@@ -14,28 +12,10 @@ import { RIGHTS, listScope } from "../auth/rights";
 import { validateListQuery } from "../domain/validation";
 import { forbidden } from "../http/auth";
 import { guardRoute } from "../http/guard";
+import { badToken, decodeToken, encodeToken } from "../http/paging";
 import { problems } from "../http/problem";
 import { json } from "../http/responses";
 import { orderView } from "../http/views";
-
-const encodeToken = (token: string) =>
-  Buffer.from(JSON.stringify({ v: 1, c: token }), "utf8").toString("base64url");
-
-function decodeToken(token: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
-  try {
-    const envelope = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as unknown;
-    const { v, c } = (envelope ?? {}) as { v?: unknown; c?: unknown };
-    return v === 1 && typeof c === "string" && c.length > 0 ? c : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const badToken = () =>
-  problems.invalid([
-    { parameter: "continuationToken", detail: "is not a token returned by this API" },
-  ]);
 
 export async function listOrders(
   request: HttpRequest,

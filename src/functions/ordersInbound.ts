@@ -2,8 +2,8 @@
 // (validation, idempotency, repair) as the HTTP API. The order id is the message's `orderId`, or
 // derived from its messageId, so a redelivered or re-sent message lands on the same order.
 // A v4 Node trigger cannot dead-letter with a reason, so an invalid message is recorded in
-// `rejected-messages` (body with card numbers masked, and the reasons) and then completed by
-// returning normally. Anything else (Cosmos or Durable unavailable) throws: Service Bus redelivers
+// `rejected-messages` (body with card numbers masked, the reasons, and the card's token when its
+// number was valid, for an operator's resubmission) and then completed by returning normally. Anything else (Cosmos or Durable unavailable) throws: Service Bus redelivers
 // and dead-letters after maxDeliveryCount.
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
@@ -13,6 +13,7 @@ import { getSettings } from "../config";
 import type { FieldError } from "../domain/validation";
 import { acceptOrder } from "../intake/acceptOrder";
 import { deriveOrderId } from "../intake/orderId";
+import { tokeniseRejectedCard } from "../intake/rejectedCard";
 import { logInfo, logWarn } from "../observability/log";
 import { inboundRejected } from "../observability/metrics";
 
@@ -56,6 +57,8 @@ export async function ordersInbound(
   const services = getServices();
 
   const reject = async (body: unknown, reasons: FieldError[], orderId?: string) => {
+    // Tokenised before anything is written: the record keeps the token, never the number.
+    const card = await tokeniseRejectedCard(body, services.gateway);
     await services.rejectedMessages.record({
       // One record per message, so a redelivery overwrites instead of duplicating.
       id: deriveOrderId("rejected", messageId ?? context.invocationId),
@@ -67,6 +70,7 @@ export async function ordersInbound(
       body: scrubCardNumbers(body),
       reasons,
       rejectedAt: new Date().toISOString(),
+      ...(card ? { card } : {}),
     });
     inboundRejected();
     logWarn(context, "order.rejected", {

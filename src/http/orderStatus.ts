@@ -79,6 +79,13 @@ export function statusAnswer(
       body: { orderId, status: instance.output.status, runtimeStatus, outcome: instance.output },
     };
   }
+  // An operator ended a stuck order (src/operator/stuckOrders.ts): the stored outcome is the answer.
+  if (isTerminal(order.status) && order.outcome && order.operatorActions?.length) {
+    return {
+      done: true,
+      body: { orderId, status: order.status, runtimeStatus, outcome: order.outcome },
+    };
+  }
   const outcome: OrderOutcome = {
     status: "Failed",
     reason: `The order workflow ended unexpectedly (${runtimeStatus}).`,

@@ -9,6 +9,7 @@
 // extension's default restarts a completed/failed instance with the same id, which would process
 // the order twice.
 import type { InvocationContext } from "@azure/functions";
+import { isValidTraceId, trace } from "@opentelemetry/api";
 import type { OrderStore, PaymentGateway } from "../adapters/ports";
 import { sameCreator } from "../auth/rights";
 import {
@@ -17,10 +18,16 @@ import {
   ORCHESTRATOR_NAME,
   type NewOrderRequest,
   type Order,
+  type PaymentMethodRef,
   type ProcessOrderInput,
 } from "../domain/order";
 import { PricingError, priceOrder } from "../domain/pricing";
-import { validateInboundOrder, validateOrderRequest, type FieldError } from "../domain/validation";
+import {
+  validateInboundOrder,
+  validateOrderRequest,
+  validateResubmittedOrder,
+  type FieldError,
+} from "../domain/validation";
 import { logInfo, logWarn } from "../observability/log";
 import { getInstance, type InstanceClient } from "./instances";
 import { deriveOrderId, newOrderId } from "./orderId";
@@ -30,7 +37,11 @@ import { orderAccepted } from "../observability/metrics";
 export type OrderSource =
   /** `createdBy` is required for a valid HTTP order (absent only when the body is invalid). */
   | { kind: "http"; idempotencyKey?: string; createdBy?: CreatedBy }
-  | { kind: "servicebus"; messageId?: string };
+  /**
+   * orders-inbound, keyed by the message id. `payment`: a card tokenised when the message was
+   * rejected, for an operator's resubmission of the corrected order (which carries no card).
+   */
+  | { kind: "servicebus"; messageId?: string; payment?: PaymentMethodRef };
 
 export interface AcceptOrderDeps {
   client: InstanceClient;
@@ -68,28 +79,43 @@ export function processOrderInput(
   };
 }
 
-function parse(
-  body: unknown,
-  source: OrderSource,
-): { ok: true; request: NewOrderRequest; orderId: string } | { ok: false; errors: FieldError[] } {
+type Parsed =
+  | {
+      ok: true;
+      request: Omit<NewOrderRequest, "payment">;
+      /** The card number to tokenise, or the token stored at rejection time. */
+      card: { cardNumber: string } | { payment: PaymentMethodRef };
+      orderId: string;
+    }
+  | { ok: false; errors: FieldError[] };
+
+function parse(body: unknown, source: OrderSource): Parsed {
   if (source.kind === "http") {
     const result = validateOrderRequest(body);
     if (!result.ok) return result;
-    const request = result.value;
+    const { payment, ...request } = result.value;
     const orderId = source.idempotencyKey
       ? deriveOrderId(request.customerId, source.idempotencyKey)
       : newOrderId();
-    return { ok: true, request, orderId };
+    return { ok: true, request, card: payment, orderId };
+  }
+  const messageOrderId = (orderId: string | undefined) =>
+    orderId ?? (source.messageId ? deriveOrderId("servicebus", source.messageId) : newOrderId());
+  if (source.payment) {
+    const result = validateResubmittedOrder(body);
+    if (!result.ok) return result;
+    const { request, orderId } = result.value;
+    return {
+      ok: true,
+      request,
+      card: { payment: source.payment },
+      orderId: messageOrderId(orderId),
+    };
   }
   const result = validateInboundOrder(body);
   if (!result.ok) return result;
-  const { request, orderId } = result.value;
-  return {
-    ok: true,
-    request,
-    orderId:
-      orderId ?? (source.messageId ? deriveOrderId("servicebus", source.messageId) : newOrderId()),
-  };
+  const { payment, ...request } = result.value.request;
+  return { ok: true, request, card: payment, orderId: messageOrderId(result.value.orderId) };
 }
 
 export async function acceptOrder(
@@ -99,7 +125,7 @@ export async function acceptOrder(
 ): Promise<AcceptResult> {
   const parsed = parse(body, source);
   if (!parsed.ok) return { kind: "invalid", errors: parsed.errors };
-  const { request, orderId } = parsed;
+  const { request, orderId, card } = parsed;
 
   let priced;
   try {
@@ -115,7 +141,7 @@ export async function acceptOrder(
     };
   }
 
-  const payment = await deps.gateway.tokenize(request.payment.cardNumber);
+  const payment = "payment" in card ? card.payment : await deps.gateway.tokenize(card.cardNumber);
   const now = (deps.now ?? (() => new Date()))().toISOString();
   const order: Order = {
     id: orderId,
@@ -131,6 +157,9 @@ export async function acceptOrder(
     createdAt: now,
     updatedAt: now,
   };
+  // The trace this order began in (the operator API's trace view and Application Insights link).
+  const traceId = trace.getActiveSpan()?.spanContext().traceId;
+  if (traceId && isValidTraceId(traceId)) order.traceId = traceId;
   if (source.kind === "http") {
     if (!source.createdBy) throw new Error("an HTTP order needs its creator");
     order.createdBy = source.createdBy;

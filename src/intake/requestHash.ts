@@ -16,8 +16,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function requestHash(request: NewOrderRequest, cardFingerprint: string): string {
-  const { payment: _card, ...rest } = request;
+export function requestHash(
+  request: NewOrderRequest | Omit<NewOrderRequest, "payment">,
+  cardFingerprint: string,
+): string {
+  const { payment: _card, ...rest } = request as Partial<NewOrderRequest>;
   const canonical = canonicalJson({ ...rest, payment: { fingerprint: cardFingerprint } });
   return createHash("sha256").update(canonical, "utf8").digest("hex");
 }

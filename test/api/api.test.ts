@@ -771,6 +771,18 @@ describe("openapi.yaml", () => {
         "POST /orders",
         "POST /orders/{orderId}/approval",
         "POST /orders/{orderId}/cancel",
+        "GET /operator/rejected-messages",
+        "POST /operator/rejected-messages/{id}/resubmit",
+        "POST /operator/rejected-messages/{id}/discard",
+        "GET /operator/dead-letters/{queue}",
+        "POST /operator/dead-letters/{queue}/{sequenceNumber}/resubmit",
+        "POST /operator/dead-letters/{queue}/{sequenceNumber}/discard",
+        "GET /operator/stuck-orders",
+        "POST /operator/orders/{orderId}/actions/{action}",
+        "GET /operator/audit",
+        "GET /operator/orders/{orderId}/history",
+        "GET /operator/orders/{orderId}/trace",
+        "GET /operator/order-stats",
       ].sort(),
     );
   });

@@ -8,6 +8,8 @@ import { setServicesForTesting, type Services } from "../../src/adapters/service
 import { Failures } from "./failures";
 import { InMemoryOrderStore } from "./orderStore";
 import {
+  InMemoryAuditLog,
+  InMemoryDeadLetters,
   InMemoryNotificationDeliveries,
   InMemoryPaymentsLedger,
   InMemoryRejectedMessages,
@@ -56,6 +58,8 @@ export interface Fakes {
   notifier: FakeNotifier;
   queue: RecordingNotificationQueue;
   rejected: InMemoryRejectedMessages;
+  audit: InMemoryAuditLog;
+  deadLetters: InMemoryDeadLetters;
   health: FakeHealth;
 }
 
@@ -68,6 +72,8 @@ export function createFakes(now: () => Date = () => new Date()): Fakes {
   const queue = new RecordingNotificationQueue();
   const rejected = new InMemoryRejectedMessages();
   const health = new FakeHealth();
+  const audit = new InMemoryAuditLog();
+  const deadLetters = new InMemoryDeadLetters();
   const services: Services = {
     orders,
     payments: ledger,
@@ -75,9 +81,23 @@ export function createFakes(now: () => Date = () => new Date()): Fakes {
     notifier,
     notifications: { enqueue: (m) => queue.enqueue(m), list: (id) => deliveries.list(id) },
     rejectedMessages: rejected,
+    audit,
+    deadLetters,
     health,
   };
-  return { services, orders, ledger, gateway, deliveries, notifier, queue, rejected, health };
+  return {
+    services,
+    orders,
+    ledger,
+    gateway,
+    deliveries,
+    notifier,
+    queue,
+    rejected,
+    audit,
+    deadLetters,
+    health,
+  };
 }
 
 /** Creates fakes and makes getServices() return them (call resetServices() afterwards). */

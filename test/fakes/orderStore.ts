@@ -5,9 +5,15 @@ import {
   MAX_UPDATE_ATTEMPTS,
   OrderNotFoundError,
 } from "../../src/adapters/errors";
-import type { OrderStore } from "../../src/adapters/ports";
+import type { OrderStatsRow, OrderStore } from "../../src/adapters/ports";
 import type { Visibility } from "../../src/auth/rights";
-import type { DecidedBy, Order, OrderOutcome, OrderStatus } from "../../src/domain/order";
+import type {
+  DecidedBy,
+  Order,
+  OrderAction,
+  OrderOutcome,
+  OrderStatus,
+} from "../../src/domain/order";
 import { applyStatus } from "../../src/domain/status";
 import { Failures } from "./failures";
 
@@ -113,6 +119,37 @@ export class InMemoryOrderStore implements OrderStore {
     const items = matching.slice(start, start + query.limit);
     const end = start + items.length;
     return end < matching.length ? { items, continuationToken: btoa(String(end)) } : { items };
+  }
+
+  async recordAction(orderId: string, action: OrderAction): Promise<Order> {
+    const read = this.#docs.get(orderId);
+    if (!read) throw new OrderNotFoundError(orderId);
+    const next: Order = {
+      ...structuredClone(read.order),
+      operatorActions: [...(read.order.operatorActions ?? []), structuredClone(action)],
+      updatedAt: this.now().toISOString(),
+    };
+    this.put(next);
+    return structuredClone(next);
+  }
+
+  async listStale(query: {
+    statuses: readonly OrderStatus[];
+    updatedBefore: string;
+    updatedAfter?: string;
+    limit: number;
+  }): Promise<Order[]> {
+    return this.all()
+      .filter((o) => query.statuses.includes(o.status) && o.updatedAt < query.updatedBefore)
+      .filter((o) => query.updatedAfter === undefined || o.updatedAt > query.updatedAfter)
+      .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
+      .slice(0, query.limit);
+  }
+
+  async listCreated(query: { from: string; to: string }): Promise<OrderStatsRow[]> {
+    return this.all()
+      .filter((o) => o.createdAt >= query.from && o.createdAt < query.to)
+      .map(({ id, status, createdAt, updatedAt }) => ({ id, status, createdAt, updatedAt }));
   }
 
   #nextEtag(): string {

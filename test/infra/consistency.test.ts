@@ -58,6 +58,8 @@ const LOCAL_ONLY: Record<string, string> = {
     "the local host's OTLP receiver or a developer's collector; in Azure telemetry goes to Application Insights",
   OTEL_METRIC_EXPORT_INTERVAL:
     "the local host exports metrics every second for its tests; the Azure Monitor exporter keeps its own interval",
+  LOCAL_TRACE_RECEIVER_URL:
+    "the local host's OTLP receiver the operator API reads traces from; in Azure the API links to Application Insights",
 };
 /** App settings Flex Consumption rejects or ignores; none may be provisioned. */
 const FLEX_UNSUPPORTED = [
@@ -208,6 +210,10 @@ describe("app settings", () => {
     );
     expect(provisioned.APPLICATIONINSIGHTS_CONNECTION_STRING).toBe(
       "[reference('monitoring').outputs.connectionString.value]",
+    );
+    // The operator API's trace link (transaction search) names the resource.
+    expect(provisioned.APPLICATIONINSIGHTS_RESOURCE_ID).toBe(
+      "[reference('monitoring').outputs.applicationInsightsId.value]",
     );
   });
 

@@ -1,6 +1,7 @@
 import { Agent } from "node:https";
 import { cosmosClientOptions, isLoopbackHost } from "../../src/adapters/cosmos/client";
 import { COSMOS_CONTAINERS } from "../../src/adapters/cosmos/containers";
+import { CosmosAuditLog } from "../../src/adapters/cosmos/auditLog";
 import { CosmosNotificationDeliveries } from "../../src/adapters/cosmos/notificationDeliveries";
 import { CosmosOrderStore } from "../../src/adapters/cosmos/orderStore";
 import { CosmosPaymentsLedger } from "../../src/adapters/cosmos/paymentsLedger";
@@ -282,8 +283,143 @@ describe("Cosmos adapters against @vercel/cosmosdb-server", () => {
       reasons: [{ pointer: "/items", detail: "Required" }],
       rejectedAt: "2024-03-01T00:00:00.000Z",
     });
-    const [stored] = await rejected.list();
-    expect(stored).toMatchObject({ id: "msg-1", reasons: [{ pointer: "/items" }] });
+    const [stored] = (await rejected.list({ limit: 10 })).items;
+    expect(stored).toMatchObject({
+      id: "msg-1",
+      state: "rejected",
+      reasons: [{ pointer: "/items" }],
+    });
     expect(JSON.stringify(stored)).not.toContain("4242424242424242");
+  });
+
+  it("a resolved rejected message keeps its resolution; a redelivery does not undo it; lists page by state", async () => {
+    const rejected = new CosmosRejectedMessages(cosmos.database.container("rejected-messages"));
+    const base = {
+      source: "orders-inbound" as const,
+      body: { customerId: "c-1" },
+      reasons: [{ pointer: "/items", detail: "is required" }],
+    };
+    for (let i = 0; i < 3; i++) {
+      await rejected.record({
+        ...base,
+        id: `page-${i}`,
+        rejectedAt: `2024-04-0${i + 1}T00:00:00.000Z`,
+      });
+    }
+    const by = { id: "olu", name: "Olu Operator" };
+    const resolved = await rejected.resolve("page-0", "discarded", {
+      by,
+      at: "2024-05-01T00:00:00.000Z",
+      reason: "duplicate of another message",
+    });
+    expect(resolved).toMatchObject({
+      state: "discarded",
+      resolution: { by, reason: "duplicate of another message" },
+    });
+    await rejected.record({ ...base, id: "page-0", rejectedAt: "2024-06-01T00:00:00.000Z" });
+    expect(await rejected.get("page-0")).toMatchObject({ state: "discarded" });
+
+    const first = await rejected.list({ state: "rejected", limit: 1 });
+    expect(first.items.map((r) => r.id)).toEqual(["page-2"]);
+    const second = await rejected.list({
+      state: "rejected",
+      limit: 5,
+      continuationToken: first.continuationToken!,
+    });
+    expect(second.items.map((r) => r.id)).toContain("page-1");
+    expect(second.items.map((r) => r.id)).not.toContain("page-0");
+    expect((await rejected.list({ state: "discarded", limit: 5 })).items.map((r) => r.id)).toEqual([
+      "page-0",
+    ]);
+  });
+
+  it("the audit log lists newest first, by order (target or details) and by actor", async () => {
+    const audit = new CosmosAuditLog(cosmos.database.container("audit"));
+    const olu = { id: "olu", name: "Olu" };
+    const ada = { id: "ada", name: "Ada" };
+    await audit.record({
+      id: "a1",
+      at: "2024-01-01T00:00:01.000Z",
+      actor: olu,
+      action: "discard",
+      target: { kind: "rejected-message", id: "r1" },
+      reason: "spam",
+    });
+    await audit.record({
+      id: "a2",
+      at: "2024-01-01T00:00:02.000Z",
+      actor: ada,
+      action: "approve",
+      target: { kind: "order", id: "o1" },
+      reason: "ok",
+    });
+    await audit.record({
+      id: "a3",
+      at: "2024-01-01T00:00:03.000Z",
+      actor: olu,
+      action: "resubmit",
+      target: { kind: "rejected-message", id: "r2" },
+      reason: "fixed the country",
+      details: { orderId: "o1" },
+    });
+    const ids = async (q: { orderId?: string; actor?: string }) =>
+      (await audit.list({ ...q, limit: 10 })).items.map((e) => e.id);
+    expect(await ids({})).toEqual(["a3", "a2", "a1"]);
+    expect(await ids({ orderId: "o1" })).toEqual(["a3", "a2"]);
+    expect(await ids({ actor: "olu" })).toEqual(["a3", "a1"]);
+  });
+
+  it("orders: operator actions are appended; stale and created queries select by status and time", async () => {
+    let now = new Date("2024-02-01T00:00:00.000Z");
+    const store = new CosmosOrderStore(cosmos.database.container("orders"), () => now);
+    const stale = sampleOrder({
+      id: "stale-1",
+      status: "Charging",
+      createdAt: "2024-01-01T00:00:00.000Z",
+      updatedAt: "2024-01-01T00:00:00.000Z",
+    });
+    const fresh = sampleOrder({
+      id: "fresh-1",
+      status: "Charging",
+      createdAt: "2024-01-31T23:59:00.000Z",
+      updatedAt: "2024-01-31T23:59:00.000Z",
+    });
+    const done = sampleOrder({
+      id: "done-1",
+      status: "Completed",
+      createdAt: "2024-01-01T00:00:00.000Z",
+      updatedAt: "2024-01-01T00:00:00.000Z",
+    });
+    for (const o of [stale, fresh, done]) await store.create(o);
+    const found = await store.listStale({
+      statuses: ["Charging", "Notifying"],
+      updatedBefore: "2024-01-31T00:00:00.000Z",
+      limit: 10,
+    });
+    // (Other tests' orders share the container.)
+    const ids = found.map((o) => o.id);
+    expect(ids).toContain("stale-1");
+    expect(ids).not.toContain("fresh-1");
+    expect(ids).not.toContain("done-1");
+    expect(found.every((o) => o.status === "Charging" || o.status === "Notifying")).toBe(true);
+    const created = await store.listCreated({
+      from: "2024-01-01T00:00:00.000Z",
+      to: "2024-01-02T00:00:00.000Z",
+    });
+    expect(created.map((o) => o.id)).toEqual(expect.arrayContaining(["done-1", "stale-1"]));
+    expect(created.map((o) => o.id)).not.toContain("fresh-1");
+    expect(Object.keys(created[0]!).sort()).toEqual(["createdAt", "id", "status", "updatedAt"]);
+    now = new Date("2024-02-02T00:00:00.000Z");
+    const action = {
+      action: "refund",
+      reason: "stuck after the charge",
+      by: { id: "olu", name: "Olu" },
+      at: now.toISOString(),
+      stage: "Charging" as const,
+      runtimeStatus: "Terminated",
+    };
+    const after = await store.recordAction("stale-1", action);
+    expect(after.operatorActions).toEqual([action]);
+    expect((await store.get("stale-1"))?.operatorActions).toEqual([action]);
   });
 });

@@ -24,6 +24,8 @@ describe("order status lifecycle", () => {
     ["AwaitingApproval", "Approved"],
     ["AwaitingApproval", "Rejected"],
     ["AwaitingApproval", "Cancelled"],
+    ["Received", "Cancelled"],
+    ["Approved", "Cancelled"],
     ["Approved", "Charging"],
     ["Charging", "Paid"],
     ["Charging", "PaymentDeclined"],
@@ -39,8 +41,8 @@ describe("order status lifecycle", () => {
 
   it.each([
     ["Received", "Paid"],
-    ["Received", "Cancelled"],
     ["Charging", "Cancelled"],
+    ["Paid", "Cancelled"],
     ["Paid", "Charging"],
     ["Completed", "Failed"],
     ["Rejected", "Charging"],

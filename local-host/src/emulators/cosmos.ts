@@ -62,6 +62,8 @@ const provisionSchema = z.object({
           z.object({
             id: z.string().min(1),
             partitionKey: z.string().regex(/^\/\S+$/, 'a path such as "/id"'),
+            /** Seconds; kept as the container's setting (the emulator does not expire items). */
+            defaultTtl: z.number().int().positive().optional(),
           }),
         )
         .default([]),
@@ -298,6 +300,7 @@ function provisionAccount(state: CosmosState, provision: CosmosProvision, log: L
       (database.collections as unknown as { create(d: object): unknown }).create({
         id: c.id,
         partitionKey: { paths: [c.partitionKey], kind: "Hash", version: 2 },
+        ...(c.defaultTtl ? { defaultTtl: c.defaultTtl } : {}),
       });
       log("info", `Cosmos: created container ${db.id}/${c.id} (partition key ${c.partitionKey})`);
     }

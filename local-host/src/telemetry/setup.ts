@@ -21,7 +21,12 @@ export async function startTelemetry(configured: string | undefined): Promise<Te
     ...(receiver ? { receiver } : {}),
     spans: new OrchestrationSpans(otlpSink(endpoint)),
     env: receiver
-      ? { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_METRIC_EXPORT_INTERVAL: "1000" }
+      ? {
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_METRIC_EXPORT_INTERVAL: "1000",
+          // Local only: where the app's operator API reads an order's spans back (GET /v1/traces).
+          LOCAL_TRACE_RECEIVER_URL: endpoint,
+        }
       : {},
   };
 }

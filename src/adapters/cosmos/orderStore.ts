@@ -2,11 +2,11 @@
 // document with its etag, check the lifecycle allows the move, replace with IfMatch; on 412
 // (someone else changed it in between) read again and re-decide.
 import type { Container, SqlParameter } from "@azure/cosmos";
-import type { DecidedBy, Order, OrderOutcome, OrderStatus } from "../../domain/order";
+import type { DecidedBy, Order, OrderAction, OrderOutcome, OrderStatus } from "../../domain/order";
 import { applyStatus } from "../../domain/status";
 import { ConcurrentUpdateError, MAX_UPDATE_ATTEMPTS, OrderNotFoundError } from "../errors";
 import type { Visibility } from "../../auth/rights";
-import type { OrderStore } from "../ports";
+import type { OrderStatsRow, OrderStore } from "../ports";
 import { cosmosStatus, withoutSystemProperties } from "./errors";
 
 type StoredOrder = Order & { _etag?: string };
@@ -115,5 +115,67 @@ export class CosmosOrderStore implements OrderStore {
     };
     if (page.continuationToken) result.continuationToken = page.continuationToken;
     return result;
+  }
+
+  async recordAction(orderId: string, action: OrderAction): Promise<Order> {
+    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
+      const { resource } = await this.container.item(orderId, orderId).read<StoredOrder>();
+      if (!resource) throw new OrderNotFoundError(orderId);
+      const current = withoutSystemProperties(resource);
+      const next: Order = {
+        ...current,
+        operatorActions: [...(current.operatorActions ?? []), action],
+        updatedAt: this.now().toISOString(),
+      };
+      try {
+        const { resource: saved } = await this.container
+          .item(orderId, orderId)
+          .replace<Order>(next, {
+            accessCondition: { type: "IfMatch", condition: resource._etag! },
+          });
+        return withoutSystemProperties(saved ?? next);
+      } catch (err) {
+        if (cosmosStatus(err) !== 412) throw err;
+      }
+    }
+    throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);
+  }
+
+  async listStale(query: {
+    statuses: readonly OrderStatus[];
+    updatedBefore: string;
+    updatedAfter?: string;
+    limit: number;
+  }): Promise<Order[]> {
+    const names = query.statuses.map((_, i) => `@s${i}`);
+    const after = query.updatedAfter === undefined ? "" : " AND c.updatedAt > @after";
+    const { resources } = await this.container.items
+      .query<StoredOrder>({
+        query: `SELECT TOP @limit * FROM c WHERE c.status IN (${names.join(", ")}) AND c.updatedAt < @before${after} ORDER BY c.updatedAt ASC`,
+        parameters: [
+          { name: "@limit", value: query.limit },
+          { name: "@before", value: query.updatedBefore },
+          ...(query.updatedAfter === undefined
+            ? []
+            : [{ name: "@after", value: query.updatedAfter }]),
+          ...query.statuses.map((value, i) => ({ name: names[i]!, value })),
+        ],
+      })
+      .fetchAll();
+    return resources.map((doc) => withoutSystemProperties(doc));
+  }
+
+  async listCreated(query: { from: string; to: string }): Promise<OrderStatsRow[]> {
+    const { resources } = await this.container.items
+      .query<OrderStatsRow>({
+        query:
+          "SELECT c.id, c.status, c.createdAt, c.updatedAt FROM c WHERE c.createdAt >= @from AND c.createdAt < @to",
+        parameters: [
+          { name: "@from", value: query.from },
+          { name: "@to", value: query.to },
+        ],
+      })
+      .fetchAll();
+    return resources;
   }
 }
