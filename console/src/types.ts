@@ -55,7 +55,8 @@ export interface HistoryEvent {
   input?: unknown;
   result?: unknown;
   failure?: unknown;
-  retry?: unknown;
+  /** The attempt number of a retried activity (2 = the first retry). */
+  retry?: number;
 }
 
 export interface History {
@@ -76,7 +77,7 @@ export interface Span {
   attributes?: Record<string, unknown>;
 }
 
-export type Trace = { traceId: string; spans: Span[] } | { traceId: string; link: string };
+export type Trace = { traceId: string; spans: Span[] } | { traceId: string; link: string | null };
 
 export interface RejectedMessage {
   id: string;

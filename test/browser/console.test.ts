@@ -135,7 +135,7 @@ it("an operator resubmits a corrected rejected message and sees the order appear
   const orderId = (await link.innerText()).replace("Open order ", "");
   await link.click();
   await page.getByRole("heading", { name: `Order ${orderId}`, level: 1 }).waitFor();
-  await page.getByText(request.customerId).waitFor();
+  await page.locator("dl.summary").getByText(request.customerId).waitFor();
   const polled = await pollToOutcome(api, `${host.baseUrl}/api/orders/${orderId}/status`);
   expect(polled.body.status).toBe("Completed");
   expect((await api.get(`/orders/${orderId}`)).body.lines[0].quantity).toBe(3);

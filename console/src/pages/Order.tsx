@@ -88,14 +88,15 @@ function Summary({ order }: { order: Order }) {
   );
 }
 
-/** The stages the workflow recorded (setOrderStatus calls), in order. */
+/** The stages the workflow recorded (its start, then each setOrderStatus call), in order. */
 function stagesOf(events: HistoryEvent[]): { status: string; at: string }[] {
   const stages: { status: string; at: string }[] = [];
   for (const e of events) {
-    if (e.name !== "setOrderStatus" || !/scheduled/i.test(e.eventType)) continue;
-    const input = e.input as { status?: unknown; statuses?: unknown } | undefined;
-    const statuses = Array.isArray(input?.statuses) ? input.statuses : [input?.status];
-    for (const s of statuses)
+    if (e.eventType === "ExecutionStarted") stages.push({ status: "Received", at: e.timestamp });
+    if (e.name !== "setOrderStatus" || e.eventType !== "TaskScheduled") continue;
+    const input = e.input as { status?: unknown; via?: unknown } | undefined;
+    // Workflow version 2 records a stage on the way (`via`) in the same call.
+    for (const s of [input?.via, input?.status])
       if (typeof s === "string") stages.push({ status: s, at: e.timestamp });
   }
   return stages;
@@ -148,7 +149,7 @@ function HistoryTable({ history }: { history: History }) {
                 <td>{time(e.timestamp)}</td>
                 <td>
                   {e.eventType}
-                  {e.retry !== undefined && <span class="badge">retry</span>}
+                  {e.retry !== undefined && <span class="badge">attempt {e.retry}</span>}
                 </td>
                 <td>{e.name ?? ""}</td>
                 <td>
@@ -286,9 +287,13 @@ function TraceView({ orderId }: { orderId: string }) {
             "link" in t ? (
               <p>
                 Trace <span class="mono">{t.traceId}</span>:{" "}
-                <a href={t.link} target="_blank" rel="noopener noreferrer">
-                  open it in Application Insights (transaction search)
-                </a>
+                {t.link ? (
+                  <a href={t.link} target="_blank" rel="noopener noreferrer">
+                    open it in Application Insights (transaction search)
+                  </a>
+                ) : (
+                  "search for this operation id in Application Insights (the app has no APPLICATIONINSIGHTS_RESOURCE_ID to link to)."
+                )}
               </p>
             ) : (
               <Waterfall traceId={t.traceId} spans={t.spans} />
