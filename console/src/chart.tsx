@@ -28,6 +28,8 @@ export function TimeChart(props: {
   x: number[];
   series: Series[];
   bars?: boolean;
+  /** The time range shown (epoch seconds), so one busy minute is not stretched over years. */
+  range: [number, number];
 }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -38,7 +40,10 @@ export function TimeChart(props: {
       {
         width,
         height: 220,
-        scales: { x: { time: true } },
+        scales: {
+          x: { time: true, range: () => props.range },
+          y: { range: (_u, min, max) => [0, Math.max(1, max * 1.1 || min)] },
+        },
         axes: [{}, { label: props.unit, size: 60 }],
         series: [
           {},
@@ -55,7 +60,7 @@ export function TimeChart(props: {
       el,
     );
     return () => plot.destroy();
-  }, [props.x, props.series, props.unit, props.bars]);
+  }, [props.x, props.series, props.unit, props.bars, props.range]);
   return (
     <figure class="chart">
       <figcaption>{props.title}</figcaption>

@@ -43,6 +43,8 @@ export interface Order {
 }
 
 export interface OrderStats {
+  from?: string;
+  to?: string;
   countsByStatus: Record<string, number>;
   perMinute: { minute: string; outcomes: Record<string, number> }[];
   latency: { minute: string; p50Ms: number; p95Ms: number }[];

@@ -4,7 +4,7 @@
 import { api } from "../api";
 import type { Session } from "../auth";
 import { ROLE } from "../auth";
-import { pretty } from "../redact";
+import { pretty, redact } from "../redact";
 import type { History, HistoryEvent, Order, Span, Trace } from "../types";
 import { ErrorBox, Loading, money, StatusBadge, time, useApi } from "../ui";
 import { DecisionForm } from "./Approvals";
@@ -93,11 +93,20 @@ function stagesOf(events: HistoryEvent[]): { status: string; at: string }[] {
   const stages: { status: string; at: string }[] = [];
   for (const e of events) {
     if (e.eventType === "ExecutionStarted") stages.push({ status: "Received", at: e.timestamp });
-    if (e.name !== "setOrderStatus" || e.eventType !== "TaskScheduled") continue;
-    const input = e.input as { status?: unknown; via?: unknown } | undefined;
-    // Workflow version 2 records a stage on the way (`via`) in the same call.
-    for (const s of [input?.via, input?.status])
-      if (typeof s === "string") stages.push({ status: s, at: e.timestamp });
+    if (e.name !== "setOrderStatus") continue;
+    // Scheduled (with its input; workflow version 2 records a stage on the way, `via`, in the same
+    // call) or, when the history has no scheduled events, completed with the status it recorded.
+    if (e.eventType === "TaskScheduled") {
+      const input = e.input as { status?: unknown; via?: unknown } | undefined;
+      for (const s of [input?.via, input?.status])
+        if (typeof s === "string") stages.push({ status: s, at: e.timestamp });
+    } else if (
+      e.eventType === "TaskCompleted" &&
+      !events.some((x) => x.eventType === "TaskScheduled")
+    ) {
+      const status = (e.result as { status?: unknown } | undefined)?.status;
+      if (typeof status === "string") stages.push({ status, at: e.timestamp });
+    }
   }
   return stages;
 }
@@ -192,21 +201,21 @@ function Ledger({ orderId }: { orderId: string }) {
                 <tr>
                   <th scope="col">Kind</th>
                   <th scope="col">Amount</th>
-                  <th scope="col">Result</th>
+                  <th scope="col">Gateway reference</th>
                   <th scope="col">At</th>
                 </tr>
               </thead>
               <tbody>
                 {d.items.map((p, i) => (
                   <tr key={i}>
-                    <td>{String(p.kind ?? p.type ?? "")}</td>
+                    <td>{String(p.kind ?? "")}</td>
                     <td class="num">
                       {typeof p.amount === "number"
                         ? money(p.amount, String(p.currency ?? "USD"))
                         : ""}
                     </td>
-                    <td>{String(p.status ?? p.result ?? p.outcome ?? "")}</td>
-                    <td>{time(String(p.at ?? p.createdAt ?? ""))}</td>
+                    <td class="mono">{String(redact(p.reference ?? ""))}</td>
+                    <td>{time(String(p.createdAt ?? ""))}</td>
                   </tr>
                 ))}
               </tbody>
@@ -237,7 +246,7 @@ function Deliveries({ orderId }: { orderId: string }) {
               <thead>
                 <tr>
                   <th scope="col">Channel</th>
-                  <th scope="col">Status</th>
+                  <th scope="col">Notification</th>
                   <th scope="col">Delivered</th>
                 </tr>
               </thead>
@@ -245,8 +254,8 @@ function Deliveries({ orderId }: { orderId: string }) {
                 {d.items.map((n, i) => (
                   <tr key={i}>
                     <td>{String(n.channel ?? "")}</td>
-                    <td>{String(n.status ?? n.kind ?? "")}</td>
-                    <td>{time(String(n.deliveredAt ?? n.at ?? n.createdAt ?? ""))}</td>
+                    <td class="mono">{String(n.notificationId ?? "")}</td>
+                    <td>{time(String(n.deliveredAt ?? ""))}</td>
                   </tr>
                 ))}
               </tbody>

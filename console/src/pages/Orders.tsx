@@ -158,6 +158,13 @@ export function OrdersPage() {
 }
 
 function Stats({ stats }: { stats: OrderStats }) {
+  // From..to of the answer (else of the data), at least ten minutes wide.
+  const range = useMemo((): [number, number] => {
+    const xs = [...stats.perMinute, ...stats.latency].map((p) => Date.parse(p.minute) / 1000);
+    const to = stats.to ? Date.parse(stats.to) / 1000 : Math.max(Date.now() / 1000, ...xs);
+    const from = stats.from ? Date.parse(stats.from) / 1000 : Math.min(to - 600, ...xs);
+    return [Math.min(from, to - 600), to];
+  }, [stats]);
   const perMinute = useMemo(() => {
     const x = stats.perMinute.map((p) => Date.parse(p.minute) / 1000);
     const outcomes = [...new Set(stats.perMinute.flatMap((p) => Object.keys(p.outcomes)))].sort(
@@ -198,9 +205,15 @@ function Stats({ stats }: { stats: OrderStats }) {
           title="Orders finished per minute, by outcome"
           unit="orders"
           bars
+          range={range}
           {...perMinute}
         />
-        <TimeChart title="Accept → finish latency (p50, p95)" unit="seconds" {...latency} />
+        <TimeChart
+          title="Accept → finish latency (p50, p95)"
+          unit="seconds"
+          range={range}
+          {...latency}
+        />
       </div>
     </>
   );
