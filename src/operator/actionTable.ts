@@ -26,6 +26,7 @@
 //  A running instance in Charging gets nothing: its retries end in Paid, a decline or
 //  PaymentFailed within seconds, and terminating it mid-charge could leave money taken unseen.
 import type { OrderStatus } from "../domain/order";
+import { isTerminal } from "../domain/status";
 
 export const STUCK_ACTIONS = ["start", "resume", "rewind", "cancel", "refund"] as const;
 export type StuckAction = (typeof STUCK_ACTIONS)[number];
@@ -55,7 +56,8 @@ export function allowedActions(s: Situation): StuckAction[] {
     if (rt === "Failed") return ["rewind", "refund"];
     return ENDED.has(rt) ? ["refund"] : [];
   }
-  if (rt === "Completed") return [];
+  // Other business outcomes are final (a Completed order keeps its charge).
+  if (isTerminal(status) || rt === "Completed") return [];
   if (moneyTaken) {
     if (LIVE.has(rt)) return ["refund"];
     if (rt === "Suspended") return ["resume", "refund"];

@@ -157,9 +157,9 @@ async function stop(client: DurableClient, orderId: string, reason: string): Pro
   throw new ActionRefused(`The orchestration of order ${orderId} did not stop; nothing changed.`);
 }
 
-/** Waits (up to ~10 s) for the stored order to leave `status`; resolves the latest order. */
+/** Waits (up to ~5 s) for the stored order to leave `status`; resolves the latest order. */
 async function settled(orderId: string, status: OrderStatus): Promise<Order | undefined> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 25; i++) {
     const order = await getServices().orders.get(orderId);
     if (!order || order.status !== status) return order;
     await sleep(200);

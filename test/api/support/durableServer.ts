@@ -2,7 +2,8 @@
 // real DurableClient calls), so API tests run the real durable-functions client end to end.
 // It behaves like the extension where it matters here: getStatus answers 404 for an unknown id,
 // startNew on an existing id is refused while the instance runs and RESTARTS it otherwise (the
-// default overridableExistingInstanceStates), raiseEvent answers 404/410.
+// default overridableExistingInstanceStates), raiseEvent answers 404/410, terminate / rewind /
+// suspend / resume move the runtime status as the extension does (410 when not applicable).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -13,6 +14,8 @@ export interface FakeInstance {
   input: unknown;
   output: unknown;
   customStatus: unknown;
+  /** Returned with showHistory. */
+  history?: unknown[];
   createdTime: string;
   lastUpdatedTime: string;
 }
@@ -30,6 +33,8 @@ export class FakeDurableServer {
   readonly starts: { name: string; instanceId: string; input: unknown }[] = [];
   readonly restarts: string[] = [];
   readonly events: RecordedEvent[] = [];
+  /** Management operations received (terminate, rewind, suspend, resume) with their reason. */
+  readonly operations: { instanceId: string; op: string; reason: string }[] = [];
   /** Every request body received (for the card-number search). */
   readonly bodies: string[] = [];
   /** Make the next N startNew calls fail with HTTP 500 (the extension is unavailable). */
@@ -62,6 +67,7 @@ export class FakeDurableServer {
     this.starts.length = 0;
     this.restarts.length = 0;
     this.events.length = 0;
+    this.operations.length = 0;
     this.bodies.length = 0;
     this.failStarts = 0;
   }
@@ -147,6 +153,23 @@ export class FakeDurableServer {
       this.events.push({ instanceId: a, name: c, data: body === "" ? null : JSON.parse(body) });
       return { status: 202 };
     }
+    if (method === "POST" && kind === "instances" && a && b && MANAGEMENT[b]) {
+      const instance = this.instances.get(a);
+      if (!instance) return { status: 404 };
+      const { from, to } = MANAGEMENT[b];
+      if (!from.includes(instance.runtimeStatus)) return { status: 410 };
+      this.operations.push({ instanceId: a, op: b, reason: url.searchParams.get("reason") ?? "" });
+      this.set(a, { runtimeStatus: to });
+      return { status: 202 };
+    }
     return { status: 404 };
   }
 }
+
+/** terminate / rewind / suspend / resume: the runtime statuses each applies to, and the next one. */
+const MANAGEMENT: Record<string, { from: string[]; to: string }> = {
+  terminate: { from: IN_PROGRESS, to: "Terminated" },
+  rewind: { from: ["Failed"], to: "Running" },
+  suspend: { from: ["Pending", "Running"], to: "Suspended" },
+  resume: { from: ["Suspended"], to: "Running" },
+};
