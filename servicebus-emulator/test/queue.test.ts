@@ -1,4 +1,9 @@
-import { isServiceBusError, type ServiceBusReceivedMessage } from "@azure/service-bus";
+import {
+  isServiceBusError,
+  type ServiceBusReceivedMessage,
+  type ServiceBusReceiver,
+} from "@azure/service-bus";
+import Long from "long";
 import { startHarness, sleep, type Harness } from "./helpers";
 
 let h: Harness;
@@ -152,6 +157,16 @@ describe("settlement", () => {
     await r.close();
   });
 
+  /** Receives exactly n messages (peek-lock) or fails. */
+  async function receiveN(r: ServiceBusReceiver, n: number): Promise<ServiceBusReceivedMessage[]> {
+    const got: ServiceBusReceivedMessage[] = [];
+    for (let i = 0; i < 10 && got.length < n; i++) {
+      got.push(...(await r.receiveMessages(n - got.length, { maxWaitTimeInMs: 1000 })));
+    }
+    expect(got).toHaveLength(n);
+    return got;
+  }
+
   test("dead-letter with reason and description lands in $DeadLetterQueue", async () => {
     await h.client.createSender("q-settle").sendMessages({ body: "poison", messageId: "p-1" });
     const r = h.client.createReceiver("q-settle");
@@ -172,6 +187,38 @@ describe("settlement", () => {
     await dlq.completeMessage(d);
     expect(await r.receiveMessages(1, { maxWaitTimeInMs: 300 })).toHaveLength(0);
     await Promise.all([r.close(), dlq.close()]);
+  });
+
+  test("the dead-letter queue: peek from a sequence number, abandon keeps a message past max delivery count, complete removes only the chosen one", async () => {
+    // What the operator API relies on: settle one dead-lettered message by sequence number.
+    const s = h.client.createSender("q-maxdelivery");
+    await s.sendMessages(["a", "b", "c"].map((body) => ({ body, messageId: `dlq-${body}` })));
+    const r = h.client.createReceiver("q-maxdelivery");
+    for (const m of await receiveN(r, 3))
+      await r.deadLetterMessage(m, {
+        deadLetterReason: "Test",
+        deadLetterErrorDescription: "test",
+      });
+    const dlq = h.client.createReceiver("q-maxdelivery", { subQueueType: "deadLetter" });
+    const all = await dlq.peekMessages(10, { fromSequenceNumber: Long.ONE });
+    expect(all.map((m) => m.body)).toEqual(["a", "b", "c"]);
+    const fromB = await dlq.peekMessages(10, { fromSequenceNumber: all[1]!.sequenceNumber! });
+    expect(fromB.map((m) => m.body)).toEqual(["b", "c"]);
+    // Abandoned more often than MaxDeliveryCount (2): a dead-lettered message stays where it is.
+    for (let round = 0; round < 3; round++) {
+      for (const m of await receiveN(dlq, 3)) await dlq.abandonMessage(m);
+    }
+    const locked = await receiveN(dlq, 3);
+    const chosen = locked.find((m) => m.sequenceNumber!.equals(all[1]!.sequenceNumber!))!;
+    await dlq.completeMessage(chosen);
+    for (const m of locked.filter((x) => x !== chosen)) await dlq.abandonMessage(m);
+    const left = await dlq.peekMessages(10, { fromSequenceNumber: Long.ONE });
+    expect(left.map((m) => [m.body, m.deadLetterReason])).toEqual([
+      ["a", "Test"],
+      ["c", "Test"],
+    ]);
+    for (const m of await receiveN(dlq, 2)) await dlq.completeMessage(m);
+    await Promise.all([s.close(), r.close(), dlq.close()]);
   });
 
   test("max delivery count exceeded moves the message to the dead-letter queue", async () => {

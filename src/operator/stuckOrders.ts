@@ -118,7 +118,8 @@ export async function listStuck(
   );
   const candidates = byStage
     .flat()
-    .filter((o) => o.status !== "Failed" || o.outcome?.chargeId !== undefined)
+    // A Failed order is a candidate only when money was taken and no refund is recorded on it.
+    .filter((o) => o.status !== "Failed" || (o.outcome?.chargeId && !o.outcome.refundId))
     .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt))
     .slice(0, query.limit + 1);
   const page = candidates.slice(0, query.limit);

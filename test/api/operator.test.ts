@@ -467,6 +467,28 @@ describe("stuck orders", () => {
     expect((await fakes.ledger.list(order.id)).filter((e) => e.kind === "refund")).toHaveLength(1);
   });
 
+  it("Failed with the refund failed is listed; refund gives the money back and records it on the order", async () => {
+    const order = stuck("Failed", "Failed", {
+      outcome: { status: "Failed", reason: "capture failed; refund failed", chargeId: "x" },
+    });
+    await charge(order);
+    const refunded = stuck("Failed", "Completed", {
+      outcome: { status: "Failed", chargeId: "y", refundId: "re_y" },
+    });
+    const listed = json(await get("/operator/stuck-orders")).items;
+    expect(listed.map((i: { orderId: string }) => i.orderId)).toEqual([order.id]);
+    expect(listed[0].actions).toEqual(["rewind", "refund"]);
+    const res = await act(order.id, "refund", "gateway refund retried by hand");
+    expect(res.status).toBe(200);
+    expect(json(res).status).toBe("Failed");
+    const stored = await fakes.orders.get(order.id);
+    expect(stored?.operatorActions).toEqual([
+      expect.objectContaining({ action: "refund", refundId: `re_sim_${order.id}` }),
+    ]);
+    expect(json(await get("/operator/stuck-orders")).items).toEqual([]);
+    expect(refunded.status).toBe("Failed");
+  });
+
   it("refund after the charge with a live instance terminates it first", async () => {
     const order = stuck("Notifying", "Running");
     await charge(order);
