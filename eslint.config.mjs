@@ -110,6 +110,11 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.jest } },
   },
   {
+    // The console runs in the browser.
+    files: ["console/**/*.ts", "console/**/*.tsx"],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ["src/orchestrators/**/*.ts"],
     rules: orchestratorDeterminismRules,
   },

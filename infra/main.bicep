@@ -296,6 +296,10 @@ module api './app/function.bicep' = {
       OTEL_TRACES_SAMPLER_ARG: '1'
       AUTH_AUTHORITY: authAuthority
       AUTH_AUDIENCE: apiClientId
+      // The console (/api/console/) signs in as a SPA on the API's own app registration, asking
+      // for its delegated console scope (infra/scripts/entra-app.sh adds both).
+      CONSOLE_CLIENT_ID: apiClientId
+      CONSOLE_SCOPE: 'openid profile api://${apiClientId}/Orders.Console'
     }
     durableSettings: useDurableScheduler
       ? {

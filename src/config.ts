@@ -225,3 +225,33 @@ export function readAuthConfig(env: Env = process.env): AuthConfig {
   if (!audience) throw new ConfigError("AUTH_AUDIENCE", "not set: give the API's client id");
   return { authority, audience };
 }
+
+export interface ConsoleConfig {
+  /** The OpenID Connect authority the console signs in with (AUTH_AUTHORITY). */
+  authority: string;
+  /** The console's client id (a SPA registration: authorization code + PKCE, no secret). */
+  clientId: string;
+  /** The scopes the console asks for: openid, profile and the API's console scope. */
+  scope: string;
+}
+
+/**
+ * The console's sign-in settings: AUTH_AUTHORITY, CONSOLE_CLIENT_ID and CONSOLE_SCOPE (its
+ * redirect URI is always `/api/console/` on the host serving it). Nothing here is secret: a SPA
+ * client has no key.
+ */
+export function readConsoleConfig(env: Env = process.env): ConsoleConfig {
+  const { authority } = readAuthConfig(env);
+  const clientId = read(env, "CONSOLE_CLIENT_ID");
+  if (!clientId) {
+    throw new ConfigError("CONSOLE_CLIENT_ID", "not set: give the console's client id");
+  }
+  const scope = read(env, "CONSOLE_SCOPE");
+  if (!scope) {
+    throw new ConfigError(
+      "CONSOLE_SCOPE",
+      "not set: give the scopes the console asks for, e.g. 'openid profile api://<api>/Orders.Console'",
+    );
+  }
+  return { authority, clientId, scope };
+}

@@ -30,6 +30,10 @@ import "./functions/getOrderHistory";
 import "./functions/getOrderTrace";
 import "./functions/getOrderStats";
 
+// The console: static files and its sign-in settings
+import "./functions/serveConsole";
+import "./functions/getConsoleConfig";
+
 // Service Bus triggers
 import "./functions/ordersInbound";
 import "./functions/deliverNotification";

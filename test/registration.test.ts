@@ -59,6 +59,8 @@ const EXPECTED: Record<string, Expected> = {
   getOrderHistory: http("GET", "operator/orders/{orderId}/history", true),
   getOrderTrace: http("GET", "operator/orders/{orderId}/trace", false),
   getOrderStats: http("GET", "operator/order-stats", false),
+  serveConsole: http("GET", "console/{*path}", false, "anonymous"),
+  getConsoleConfig: http("GET", "console/config.json", false, "anonymous"),
   ordersInbound: queue("orders-inbound", true),
   deliverNotification: queue("notifications", false),
   processOrder: { trigger: "orchestrationTrigger", durableClient: false },

@@ -4,6 +4,11 @@
 # Otherwise find or create order-processing-api-<AZURE_ENV_NAME>, apply ../entra/api-app.json
 # (the same manifest the sh script applies) with Microsoft Graph, set identifierUris to
 # api://<appId>, create the service principal if missing, then azd env set AUTH_API_CLIENT_ID.
+# The console (/api/console/) signs in on this registration as a single-page application (code +
+# PKCE, scope Orders.Console): its SPA redirect URIs get http://localhost:7071/api/console/ and,
+# once provisioned, <SERVICE_API_URI>/api/console/ (also run as postprovision hook), added to those
+# already there. With AUTH_API_CLIENT_ID set that is the only directory change, made only when the
+# URI is missing; without directory rights it warns instead of failing.
 # Idempotent; no client secret is created and no token is printed.
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
@@ -31,11 +36,51 @@ function Invoke-AzRetry {
 
 if (-not (Test-Path $manifest)) { Fail "manifest $manifest is missing" }
 
+$localConsole = 'http://localhost:7071/api/console/'
+$deployedConsole = $null
+if ($env:SERVICE_API_URI) {
+  if ($env:SERVICE_API_URI -notmatch '^https://[A-Za-z0-9.-]+(:[0-9]+)?/?$') {
+    Fail "SERVICE_API_URI must be the app's https origin, got '$env:SERVICE_API_URI'"
+  }
+  $deployedConsole = "$($env:SERVICE_API_URI.TrimEnd('/'))/api/console/"
+}
+
+# The SPA redirect URIs become the ones there plus $Uris (sorted ordinally, as the sh twin).
+function Set-ConsoleRedirects([string]$Target, [string[]]$Uris) {
+  $existing = @(& az ad app show --id $Target --query 'spa.redirectUris' -o tsv)
+  if ($LASTEXITCODE -ne 0) { return $false }
+  $all = [string[]]@(@($existing) + $Uris | Where-Object { "$_".Trim() } | ForEach-Object { "$_".Trim() } | Select-Object -Unique)
+  [Array]::Sort($all, [StringComparer]::Ordinal)
+  $body = @{ spa = @{ redirectUris = $all } } | ConvertTo-Json -Compress -Depth 4
+  $file = New-TemporaryFile
+  try {
+    Set-Content -Path $file -Value $body -NoNewline
+    & az rest --method PATCH --uri "$graph/v1.0/applications/$Target" --headers 'Content-Type=application/json' --body "@$file" -o none
+    if ($LASTEXITCODE -ne 0) { return $false }
+  } finally { Remove-Item $file -ErrorAction SilentlyContinue }
+  Log "console SPA redirect URIs: $($all -join ' ')"
+  return $true
+}
+
 if ($env:AUTH_API_CLIENT_ID) {
   if ($env:AUTH_API_CLIENT_ID -notmatch '^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$') {
     Fail "AUTH_API_CLIENT_ID must be an application (client) id (a GUID), got '$env:AUTH_API_CLIENT_ID'"
   }
-  Log "AUTH_API_CLIENT_ID is set ($env:AUTH_API_CLIENT_ID): reusing that app registration, no directory changes"
+  if (-not $deployedConsole) {
+    Log "AUTH_API_CLIENT_ID is set ($env:AUTH_API_CLIENT_ID): reusing that app registration, no directory changes"
+    exit 0
+  }
+  Log "AUTH_API_CLIENT_ID is set ($env:AUTH_API_CLIENT_ID): reusing that app registration"
+  $registered = @(& az ad app show --id $env:AUTH_API_CLIENT_ID --query 'spa.redirectUris' -o tsv 2>$null)
+  if ($LASTEXITCODE -eq 0 -and ($registered | ForEach-Object { "$_".Trim() }) -contains $deployedConsole) {
+    Log "console redirect URI $deployedConsole is registered, no directory changes"
+    exit 0
+  }
+  $graph = (& az cloud show --query endpoints.microsoftGraphResourceId -o tsv).Trim().TrimEnd('/')
+  $objectId = (& az ad app show --id $env:AUTH_API_CLIENT_ID --query id -o tsv 2>$null)
+  if ($LASTEXITCODE -ne 0 -or -not (Set-ConsoleRedirects "$objectId".Trim() @($localConsole, $deployedConsole))) {
+    Log "warning: could not add the console redirect URI (no directory rights?): have an administrator add $deployedConsole as a single-page application redirect URI of app $env:AUTH_API_CLIENT_ID"
+  }
   exit 0
 }
 
@@ -66,10 +111,13 @@ if ($found.Count -gt 1) {
 
 $graph = (Invoke-Az cloud show --query endpoints.microsoftGraphResourceId -o tsv).Trim().TrimEnd('/')
 Invoke-AzRetry rest --method PATCH --uri "$graph/v1.0/applications/$objectId" --headers 'Content-Type=application/json' --body "@$manifest" -o none | Out-Null
-Log 'applied api-app.json: app roles Orders.Submit, Orders.Approve, Orders.Operate; scope Orders.ReadWrite; access token v2'
+Log 'applied api-app.json: app roles Orders.Submit, Orders.Approve, Orders.Operate; scopes Orders.ReadWrite, Orders.Console; access token v2'
 
 Invoke-AzRetry ad app update --id $appId --identifier-uris "api://$appId" -o none | Out-Null
 Log "identifier URI api://$appId"
+
+$consoleUris = @($localConsole) + @($deployedConsole | Where-Object { $_ })
+if (-not (Set-ConsoleRedirects $objectId $consoleUris)) { Fail "could not set the console's SPA redirect URIs on $name" }
 
 & az ad sp show --id $appId --query id -o tsv 2>$null | Out-Null
 if ($LASTEXITCODE -eq 0) {

@@ -42,6 +42,7 @@ const FORBIDDEN_TOP_LEVEL = [
   "infra",
   "src",
   "docs",
+  "console",
   "local.settings.json",
   ".funcignore",
   ".azure",

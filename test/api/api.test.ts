@@ -763,6 +763,8 @@ describe("openapi.yaml", () => {
     expect(documented).toEqual(
       [
         "GET /health",
+        "GET /console/config.json",
+        "GET /console/{path}",
         "GET /orders",
         "GET /orders/{orderId}",
         "GET /orders/{orderId}/notifications",

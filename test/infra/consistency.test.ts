@@ -225,6 +225,13 @@ describe("app settings", () => {
     expect(provisioned.AUTH_AUDIENCE).toBe("[parameters('apiClientId')]");
   });
 
+  it("the console signs in on the API's app registration with its delegated console scope", () => {
+    expect(provisioned.CONSOLE_CLIENT_ID).toBe("[parameters('apiClientId')]");
+    expect(provisioned.CONSOLE_SCOPE).toBe(
+      "[format('openid profile api://{0}/Orders.Console', parameters('apiClientId'))]",
+    );
+  });
+
   it("sets the app's own settings from parameters whose defaults match the code's", () => {
     expect(provisioned.COSMOS_DATABASE_NAME).toBe("[parameters('cosmosDatabaseName')]");
     expect(provisioned.TASKHUB_NAME).toBe("[parameters('taskHubName')]");

@@ -74,6 +74,23 @@ describe("azure.yaml preprovision hooks", () => {
         expect(readdirSync(SCRIPTS)).toContain(os.run.split("/").pop());
   });
 
+  it("runs entra-app again after provisioning (the deployed console's redirect URI), both shells", () => {
+    expect(azureYaml.hooks!.postprovision.map((h) => [h.posix, h.windows])).toEqual([
+      [
+        { shell: "sh", run: "infra/scripts/entra-app.sh" },
+        { shell: "pwsh", run: "infra/scripts/entra-app.ps1" },
+      ],
+    ]);
+    // pwsh is not installed here: the twin is checked by reading it.
+    for (const f of ["entra-app.sh", "entra-app.ps1"]) {
+      const text = readFileSync(join(SCRIPTS, f), "utf8");
+      expect(text).toContain("http://localhost:7071/api/console/");
+      expect(text).toContain("/api/console/");
+      expect(text).toMatch(/spa\.redirectUris/);
+      expect(text).toContain("SERVICE_API_URI");
+    }
+  });
+
   it("every .sh passes `sh -n`", () => {
     const sh = readdirSync(SCRIPTS).filter((f) => f.endsWith(".sh"));
     expect(sh.sort()).toEqual(["entra-app.sh", "register-providers.sh"]);
@@ -108,17 +125,21 @@ describe("infra/entra/api-app.json (the API's app roles and scope)", () => {
     }
   });
 
-  it("has the delegated scope Orders.ReadWrite with admin and user consent text", () => {
-    expect(manifest.api.oauth2PermissionScopes).toHaveLength(1);
-    const scope = manifest.api.oauth2PermissionScopes[0];
-    expect(scope).toMatchObject({ value: "Orders.ReadWrite", type: "User", isEnabled: true });
-    for (const k of [
-      "adminConsentDisplayName",
-      "adminConsentDescription",
-      "userConsentDisplayName",
-      "userConsentDescription",
-    ])
-      expect(typeof scope[k] === "string" && (scope[k] as string).length > 0).toBe(true);
+  it("has the delegated scopes Orders.ReadWrite and Orders.Console with admin and user consent text", () => {
+    expect(manifest.api.oauth2PermissionScopes.map((s) => s.value)).toEqual([
+      "Orders.ReadWrite",
+      "Orders.Console",
+    ]);
+    for (const scope of manifest.api.oauth2PermissionScopes) {
+      expect(scope).toMatchObject({ type: "User", isEnabled: true });
+      for (const k of [
+        "adminConsentDisplayName",
+        "adminConsentDescription",
+        "userConsentDisplayName",
+        "userConsentDescription",
+      ])
+        expect(typeof scope[k] === "string" && (scope[k] as string).length > 0).toBe(true);
+    }
   });
 
   it("asks for v2 access tokens", () => {
@@ -130,7 +151,7 @@ describe("infra/entra/api-app.json (the API's app roles and scope)", () => {
       ...manifest.appRoles.map((r) => r.id),
       ...manifest.api.oauth2PermissionScopes.map((s) => s.id as string),
     ];
-    expect(ids).toHaveLength(4);
+    expect(ids).toHaveLength(5);
     for (const id of ids) expect(id).toMatch(GUID);
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -194,6 +215,8 @@ function fakeTools() {
   "ad app create "*) printf '${CREATED_APP}\\tobj-created\\n' ;;
   "cloud show "*) echo "https://graph.microsoft.com/" ;;
   "rest "*) ;;
+  "ad app show --id "*" --query spa.redirectUris -o tsv") [ -n "\${FAKE_NO_RIGHTS:-}" ] && exit 1; printf '%s\\n' \${FAKE_SPA_URIS:-} ;;
+  "ad app show --id "*" --query id -o tsv") [ -n "\${FAKE_NO_RIGHTS:-}" ] && exit 1; echo obj-existing ;;
   "ad app update "*) ;;
   "ad sp show "*) [ -n "\${FAKE_SP_EXISTS:-}" ] && echo sp-1 || { echo "not found" >&2; exit 3; } ;;
   "ad sp create "*) echo sp-1 ;;
@@ -272,8 +295,11 @@ describe("register-providers.sh (fake az)", () => {
   });
 });
 
+const spaBody = (uris: string[]) => JSON.stringify({ spa: { redirectUris: uris } });
+
 describe("entra-app.sh (fake az and azd)", () => {
   const env = { AZURE_ENV_NAME: "orders-dev", AZURE_SUBSCRIPTION_ID: "sub-1" };
+  const DEPLOYED = "https://func-orders-abc.azurewebsites.net";
 
   it("AUTH_API_CLIENT_ID set: reuses it and calls neither az nor azd", () => {
     const r = runHook("entra-app.sh", { ...env, AUTH_API_CLIENT_ID: EXISTING_APP });
@@ -303,6 +329,8 @@ describe("entra-app.sh (fake az and azd)", () => {
       "az cloud show --query endpoints.microsoftGraphResourceId -o tsv",
       `az rest --method PATCH --uri https://graph.microsoft.com/v1.0/applications/obj-created --headers Content-Type=application/json --body ${manifestArg} -o none`,
       `az ad app update --id ${CREATED_APP} --identifier-uris api://${CREATED_APP} -o none`,
+      "az ad app show --id obj-created --query spa.redirectUris -o tsv",
+      `az rest --method PATCH --uri https://graph.microsoft.com/v1.0/applications/obj-created --headers Content-Type=application/json --body ${spaBody(["http://localhost:7071/api/console/"])} -o none`,
       `az ad sp show --id ${CREATED_APP} --query id -o tsv`,
       `az ad sp create --id ${CREATED_APP} --query id -o tsv`,
       `azd env set AUTH_API_CLIENT_ID ${CREATED_APP}`,
@@ -328,6 +356,71 @@ describe("entra-app.sh (fake az and azd)", () => {
     );
     expect(r.calls.at(-1)).toBe(`azd env set AUTH_API_CLIENT_ID ${EXISTING_APP}`);
     expect(r.stdout).toContain("service principal exists");
+  });
+
+  it("a rerun after provisioning adds the deployed console's redirect URI to those already there", () => {
+    const r = runHook("entra-app.sh", {
+      ...env,
+      SERVICE_API_URI: DEPLOYED,
+      FAKE_EXISTING: `${EXISTING_APP}\tobj-existing`,
+      FAKE_SP_EXISTS: "1",
+      FAKE_SPA_URIS: "https://other.example/cb",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.calls).toContain(
+      `az rest --method PATCH --uri https://graph.microsoft.com/v1.0/applications/obj-existing --headers Content-Type=application/json --body ${spaBody(
+        [
+          "http://localhost:7071/api/console/",
+          `${DEPLOYED}/api/console/`,
+          "https://other.example/cb",
+        ],
+      )} -o none`,
+    );
+  });
+
+  it("AUTH_API_CLIENT_ID set and the app provisioned: adds only a missing console URI, nothing else", () => {
+    const missing = runHook("entra-app.sh", {
+      ...env,
+      AUTH_API_CLIENT_ID: EXISTING_APP,
+      SERVICE_API_URI: `${DEPLOYED}/`,
+    });
+    expect(missing.status).toBe(0);
+    expect(missing.calls.filter((c) => c.startsWith("az rest"))).toEqual([
+      `az rest --method PATCH --uri https://graph.microsoft.com/v1.0/applications/obj-existing --headers Content-Type=application/json --body ${spaBody(
+        ["http://localhost:7071/api/console/", `${DEPLOYED}/api/console/`],
+      )} -o none`,
+    ]);
+    expect(missing.calls.some((c) => /ad app (create|update)|ad sp|azd/.test(c))).toBe(false);
+
+    const present = runHook("entra-app.sh", {
+      ...env,
+      AUTH_API_CLIENT_ID: EXISTING_APP,
+      SERVICE_API_URI: DEPLOYED,
+      FAKE_SPA_URIS: `${DEPLOYED}/api/console/`,
+    });
+    expect(present.status).toBe(0);
+    expect(present.calls).toEqual([
+      `az ad app show --id ${EXISTING_APP} --query spa.redirectUris -o tsv`,
+    ]);
+    expect(present.stdout).toContain("is registered, no directory changes");
+
+    // Without directory rights: a warning naming the URI, not a failed provision.
+    const denied = runHook("entra-app.sh", {
+      ...env,
+      AUTH_API_CLIENT_ID: EXISTING_APP,
+      SERVICE_API_URI: DEPLOYED,
+      FAKE_NO_RIGHTS: "1",
+    });
+    expect(denied.status).toBe(0);
+    expect(denied.stdout).toContain(`warning: could not add the console redirect URI`);
+    expect(denied.stdout).toContain(`${DEPLOYED}/api/console/`);
+  });
+
+  it("a SERVICE_API_URI that is not an https origin is refused before any call", () => {
+    const r = runHook("entra-app.sh", { ...env, SERVICE_API_URI: 'https://x/"evil' });
+    expect(r.status).toBe(1);
+    expect(r.calls).toEqual([]);
   });
 
   it("two apps with the name: fails instead of guessing", () => {

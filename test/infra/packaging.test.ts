@@ -22,6 +22,7 @@ import { REPO } from "./compiler";
 
 const SCRIPT = join(REPO, "infra", "scripts", "stage-package.mjs");
 const DEV_ONLY_TREES = [
+  "console",
   "local-host",
   "servicebus-emulator",
   "durable-log",
@@ -130,6 +131,11 @@ describe("stage-package.mjs on a fixture", () => {
       "dist/src/index.js.map",
       "dist/src/index.d.ts",
       "dist/src/functions/orders.js",
+      "dist/src/console/index.html",
+      "dist/src/console/app.js",
+      "dist/src/console/app.css",
+      "console/src/main.tsx",
+      "console/build.mjs",
       "dist/local-host/src/cli.js",
       "dist/servicebus-emulator/src/cli.js",
       "dist/durable-log/src/log.js",
@@ -147,11 +153,14 @@ describe("stage-package.mjs on a fixture", () => {
     return root;
   }
 
-  it("stages only host.json, package.json and the compiled app", () => {
+  it("stages only host.json, package.json and the compiled app (the console's build included)", () => {
     const r = stage(fixture());
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.files).toEqual([
+      "dist/src/console/app.css",
+      "dist/src/console/app.js",
+      "dist/src/console/index.html",
       "dist/src/functions/orders.js",
       "dist/src/index.js",
       "dist/src/index.js.map",
@@ -405,6 +414,22 @@ describe("what this repository would ship", () => {
     }
     // The build does emit the dev trees into dist/: the allow-list is what keeps them out.
     expect(outputs.some((o) => o.startsWith("dist/local-host/"))).toBe(true);
+  });
+
+  it("the console's bundle is built into the app's folder (dist/src/console), so it ships", () => {
+    const build = readFileSync(join(REPO, "console", "build.mjs"), "utf8");
+    expect(build).toContain('join(here, "..", "dist", "src", "console")');
+    expect(pkg.main.split("/").slice(0, 2).join("/")).toBe("dist/src");
+    expect((pkg as unknown as { scripts: Record<string, string> }).scripts.build).toContain(
+      "node console/build.mjs",
+    );
+    // serveConsole reads it next to its own compiled file: dist/src/functions → dist/src/console.
+    expect(readFileSync(join(SRC, "functions", "serveConsole.ts"), "utf8")).toContain(
+      'path.resolve(__dirname, "..", "console")',
+    );
+    // The browser libraries are bundled at build time: none is a runtime dependency.
+    for (const d of ["preact", "oidc-client-ts", "uplot", "esbuild", "playwright-core"])
+      expect(Object.keys(pkg.dependencies)).not.toContain(d);
   });
 });
 

@@ -9,10 +9,24 @@
 // take these development parameters, all optional: oid (also sub), name, azp, scp and roles
 // (space or comma separated), aud (default: the audience given at start) and expires_in
 // (seconds; negative mints an already expired token).
+//
+// Browser sign-in (authorization code + PKCE, for the console): the authorize endpoint first
+// shows a sign-in page (./signin.ts) where a person picks a user and roles; the code it then
+// issues redeems (once) for an access token with exactly that user and those roles, audience the
+// API's, and an ID token for the client. A code issued for the page view itself is never
+// redeemed. Redirects go to loopback URIs only.
 import fs from "node:fs";
 import path from "node:path";
 import { OAuth2Server } from "oauth2-mock-server";
 import type { EmulatorLog } from "./log";
+import {
+  claimsFor,
+  isLoopbackRedirect,
+  PendingCodes,
+  pickOf,
+  SIGNIN_PATH,
+  signinPage,
+} from "./signin";
 
 export const STANDARD_ISSUER_PORT = 7072;
 /** The client id delegated tokens name as `azp` unless told otherwise. */
@@ -89,12 +103,19 @@ export async function startIssuer(options: {
     writeState(file, { port, key: jwk! });
   }
 
+  const pending = new PendingCodes();
+  installSignin(server, url, pending);
+
   type Token = { payload: Record<string, unknown> };
   server.service.on(
     "beforeTokenSigning",
     (token: Token, req: { body?: Record<string, unknown> }) => {
       const body = req.body ?? {};
       const payload = token.payload;
+      if (body.grant_type === "authorization_code") {
+        signCodeToken(payload, body, pending.peek(body.code), options.audience);
+        return;
+      }
       const now = Math.floor(Date.now() / 1000);
       const expiresIn = Number(body.expires_in ?? 3600);
       const lifetime = Number.isFinite(expiresIn) ? Math.trunc(expiresIn) : 3600;
@@ -117,6 +138,87 @@ export async function startIssuer(options: {
       if (!scp.length) payload.idtyp = "app";
     },
   );
+  server.service.on(
+    "beforeResponse",
+    (response: { statusCode: number; body: unknown }, req: { body?: Record<string, unknown> }) => {
+      const body = req.body ?? {};
+      if (body.grant_type === "refresh_token") refuse(response, "sign in again");
+      if (body.grant_type !== "authorization_code") return;
+      // Only a code issued after a pick on the sign-in page, and only once.
+      if (!pending.peek(body.code)) refuse(response, "unknown, used or expired code");
+      pending.take(body.code);
+    },
+  );
   options.log?.("info", `Development OpenID Connect issuer on ${url}`);
   return { url, port, close: () => server.stop() };
+}
+
+function refuse(response: { statusCode: number; body: unknown }, description: string): void {
+  response.statusCode = 400;
+  response.body = { error: "invalid_grant", error_description: description };
+}
+
+/** The claims of a token redeemed for a code (the mock signs whatever is left in `payload`). */
+function signCodeToken(
+  payload: Record<string, unknown>,
+  body: Record<string, unknown>,
+  pick: ReturnType<PendingCodes["peek"]>,
+  audience: string,
+): void {
+  // The mock's access token carries `scope`; its ID token does not (and names the client as aud).
+  const kind = "scope" in payload ? "access" : "id";
+  for (const k of ["scope", "amr", "sub"]) delete payload[k];
+  if (!pick) return; // refused in beforeResponse
+  Object.assign(payload, claimsFor(pick, kind), { ver: "2.0" });
+  if (kind === "access") {
+    payload.aud = audience;
+    if (typeof body.client_id === "string") payload.azp = body.client_id;
+  }
+}
+
+type Query = Record<string, unknown>;
+interface ExpressLike {
+  get(
+    path: string,
+    handler: (
+      req: { query: Query },
+      res: { status(n: number): { type(t: string): { send(s: string): void } } },
+    ) => void,
+  ): void;
+}
+
+/** The sign-in page and the authorize hook that sends a person to it first. */
+function installSignin(server: OAuth2Server, issuerUrl: string, pending: PendingCodes): void {
+  const express = server.service.requestHandler as unknown as ExpressLike;
+  express.get(SIGNIN_PATH, (req, res) => {
+    const ok = isLoopbackRedirect(req.query.redirect_uri);
+    const error = ok
+      ? typeof req.query.dev_error === "string"
+        ? req.query.dev_error
+        : undefined
+      : "redirect_uri must be a loopback http(s) URL for the development issuer.";
+    res
+      .status(ok ? 200 : 400)
+      .type("html")
+      .send(signinPage("/authorize", ok ? req.query : undefined, error));
+  });
+  server.service.on(
+    "beforeAuthorizeRedirect",
+    (redirect: { url: URL }, req: { url?: string; query: Query }) => {
+      const { pick, error } = pickOf(req.query);
+      const code = redirect.url.searchParams.get("code");
+      if (pick && code && isLoopbackRedirect(req.query.redirect_uri)) {
+        pending.add(code, pick);
+        return;
+      }
+      // No pick yet (or a bad one): the sign-in page, with the request's own parameters.
+      const signin = new URL(SIGNIN_PATH, issuerUrl);
+      for (const [k, v] of Object.entries(req.query)) {
+        if (typeof v === "string" && !k.startsWith("dev_")) signin.searchParams.set(k, v);
+      }
+      if (error) signin.searchParams.set("dev_error", error);
+      // The mock redirects to this very URL object: change it in place.
+      redirect.url.href = signin.href;
+    },
+  );
 }
