@@ -173,12 +173,29 @@ export class DurableEngine {
     const { log, snapshot, records } = await DurableLog.open<Snapshot, Op>({
       dir: path.join(options.dataDir, "durable"),
       fsync: options.fsync ?? true,
+      onStall: (err) =>
+        err
+          ? options.log?.(
+              "error",
+              `Durable log writes failed (${err.message}); answering 503 and retrying until they succeed.`,
+            )
+          : options.log?.("info", "Durable log writes succeed again."),
     });
     const state = EngineState.fromSnapshot(snapshot);
     for (const op of records) state.apply(op);
     const engine = new DurableEngine(options, log, state);
     engine.#recover();
     return engine;
+  }
+
+  /** The write error while the log holds appends back (the disk is full), else undefined. */
+  get persistenceStalled(): Error | undefined {
+    return this.#log.stalled;
+  }
+
+  /** `work`, unless the log starts holding appends back first (then DurableLogStalledError). */
+  untilStalled<T>(work: Promise<T>): Promise<T> {
+    return this.#log.untilStalled(work);
   }
 
   get maxConcurrentActivities(): number {
