@@ -57,6 +57,8 @@ test("a full disk holds sends and settlements until space returns; then they com
     const complete = r.completeMessage(first).then(() => done.push("complete"));
     await sleep(600);
     expect(done).toEqual([]);
+    // Message 2 is in memory but not on disk: it is not handed out either.
+    expect(await r.receiveMessages(1, { maxWaitTimeInMs: 300 })).toEqual([]);
     expect(disk.failures).toBeGreaterThan(1);
     expect(logs.some((l) => /^error: log writes failed \(ENOSPC/.test(l))).toBe(true);
     // ...and acknowledged, without a restart, once they do.

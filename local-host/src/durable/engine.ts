@@ -1331,7 +1331,15 @@ export class DurableEngine {
         `The function '${item.name}' doesn't exist, is disabled, or is not an activity function.`,
       );
     }
+    // The Functions host's line for every invocation, activities included: it tells an operator
+    // (or a fault test) that the worker is now inside this activity.
+    const invocationId = randomUUID();
+    this.#logMsg(
+      "info",
+      `Executing 'Functions.${fn.name}' (Reason='(null)', Id=${invocationId}, InstanceId=${item.instanceId})`,
+    );
     const response = await this.options.invoker.invoke(fn.name, {
+      invocationId,
       inputData: [{ name: fn.binding, data: { json: item.input } }],
       traceContext: this.options.spans?.traceContext(item.instanceId),
     });
