@@ -157,9 +157,8 @@ describe("workflow versions do not mix", () => {
         [
           status("Charging"),
           completed("chargePayment", APPROVED_CHARGE),
-          failed("capturePayment", "capture refused"),
-          failed("capturePayment", "capture refused"),
-          failed("capturePayment", "capture refused"),
+          // A capture that keeps failing: STEP_RETRY's five attempts, then the refund.
+          ...Array.from({ length: 5 }, () => failed("capturePayment", "capture refused")),
           completed("refundPayment", { refundId: "rf_1" }),
           status("Failed"),
         ],
