@@ -146,7 +146,7 @@ if (soakMinutes > 0) {
           expect(Object.keys(report.answersDuringFault).length).toBeGreaterThan(0);
         }
       },
-      180000,
+      300000,
     );
   });
 }

@@ -269,10 +269,7 @@ export async function runFault(s: Session, o: FaultOptions): Promise<FaultReport
   const api = () => s.client.api;
   if (o.fault === "disk" && !s.disk) throw new Error("the disk fault needs openSession({ tmpfs })");
 
-  // The stream runs `seconds`, longer while named moments are still to be hit (up to 60 s more).
-  const minimum = Math.round(o.rate * o.seconds);
-  const orders = plan(`${o.fault}-${o.seed}`, minimum + (o.moments?.length ? o.rate * 60 : 0));
-  let momentsLeft = o.moments?.length ?? 0;
+  const orders = plan(`${o.fault}-${o.seed}`, Math.round(o.rate * o.seconds));
   const accepted = new Map<number, Accepted>();
   const violations: string[] = [];
   const notes: string[] = [];
@@ -410,13 +407,13 @@ export async function runFault(s: Session, o: FaultOptions): Promise<FaultReport
 
   const inject = async () => {
     const [lo, hi] = o.pauseMs ?? [800, 2500];
-    const moments = [...(o.moments ?? [])];
+    // Named moments first, in the order they come in an order's life; the acknowledged orders
+    // keep the pipeline busy after the stream ends, so a late one (a refund) can still be hit.
+    for (const moment of o.moments ?? []) await injectOnce(moment);
     while (streaming) {
-      const moment = moments.shift();
-      if (!moment) await sleep(lo + random() * (hi - lo));
+      await sleep(lo + random() * (hi - lo));
       if (!streaming) return;
-      await injectOnce(moment);
-      if (moment) momentsLeft--;
+      await injectOnce(undefined);
       // One injection of the kinds that replace the host or fill the disk per run is enough.
       if (o.fault !== "worker" && o.fault !== "emulators" && recovery.length > 0) return;
     }
@@ -425,15 +422,15 @@ export async function runFault(s: Session, o: FaultOptions): Promise<FaultReport
   const injecting = inject();
   const sends: Promise<void>[] = [];
   const startedAt = performance.now();
-  for (let i = 0; i < orders.length && (i < minimum || momentsLeft > 0); i++) {
+  for (let i = 0; i < orders.length; i++) {
     const due = startedAt + (i * 1000) / o.rate;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     sends.push(sendOne(orders[i]));
   }
   streaming = false;
-  await injecting;
   await Promise.all(sends);
+  await injecting;
 
   const list = [...accepted.values()];
   const stuck = await awaitTerminal(api(), list, 90000);
