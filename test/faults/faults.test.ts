@@ -58,7 +58,7 @@ const SHORT = (
       seconds: 7,
       pauseMs: [300, 900],
       moments: MOMENTS,
-      title: `SIGKILL of the worker inside ${MOMENTS.join(", ")}, then at random`,
+      title: `SIGKILL of the worker inside ${MOMENTS.join(", ")} (random moments: the soak)`,
     },
     {
       fault: "emulators",
