@@ -43,6 +43,9 @@ export interface FaultReport {
   recoverySeconds: number[];
   /** What each injection hit. */
   notes: string[];
+  /** Seconds from the last acknowledgement (and the fault healed) until every order was terminal, and verified. */
+  settleSeconds: number;
+  verifySeconds: number;
   /** Answers to POST /orders while the fault was in effect ("error" = no answer). */
   answersDuringFault: Record<string, number>;
   violations: string[];
@@ -433,7 +436,9 @@ export async function runFault(s: Session, o: FaultOptions): Promise<FaultReport
   await injecting;
 
   const list = [...accepted.values()];
+  const streamEnd = performance.now();
   const stuck = await awaitTerminal(api(), list, 90000);
+  const settled = performance.now();
   violations.push(...stuck.map((id) => `${id}: never reached a terminal state`));
   if (sent !== list.length) violations.push(`${sent - list.length} orders never acknowledged`);
   for (const [answer, n] of Object.entries(answers)) {
@@ -443,6 +448,7 @@ export async function runFault(s: Session, o: FaultOptions): Promise<FaultReport
   }
   // Worker restarts reset the simulated gateway's per-process transient count.
   violations.push(...(await verify(api(), list, { allowTransientExhausted: true })));
+  const verified = performance.now();
   const outcomes: Record<string, number> = {};
   for (const a of list) {
     const st = await getJson(`${api()}/orders/${a.orderId}/status`).catch(() => undefined);
@@ -458,6 +464,8 @@ export async function runFault(s: Session, o: FaultOptions): Promise<FaultReport
     injections: recovery.length,
     recoverySeconds: recovery,
     notes,
+    settleSeconds: (settled - streamEnd) / 1000,
+    verifySeconds: (verified - settled) / 1000,
     answersDuringFault: answers,
     violations,
     hostLog: s.host.logs(),
@@ -474,7 +482,9 @@ export function formatReport(r: FaultReport): string {
   return (
     `fault ${r.fault}: sent ${r.sent}, acknowledged ${r.acknowledged}, completed ${r.completed} ` +
     `${JSON.stringify(r.outcomes)}, ${r.injections} injections (${r.notes.join("; ")})${answers}, ` +
-    `time to recover mean ${mean} s max ${max} s, invariants broken: ${r.violations.length}` +
+    `time to recover mean ${mean} s max ${max} s, all terminal ${r.settleSeconds.toFixed(1)} s ` +
+    `after the last acknowledgement (verified in ${r.verifySeconds.toFixed(1)} s), ` +
+    `invariants broken: ${r.violations.length}` +
     (r.violations.length ? `\n  ${r.violations.slice(0, 20).join("\n  ")}` : "")
   );
 }
