@@ -43,8 +43,9 @@ export interface FaultReport {
   recoverySeconds: number[];
   /** What each injection hit. */
   notes: string[];
-  /** Seconds from the last acknowledgement (and the fault healed) until every order was terminal, and verified. */
+  /** Seconds from the last acknowledgement (fault healed) until every order was terminal... */
   settleSeconds: number;
+  /** ...and spent checking the invariants. */
   verifySeconds: number;
   /** Answers to POST /orders while the fault was in effect ("error" = no answer). */
   answersDuringFault: Record<string, number>;
