@@ -1,7 +1,9 @@
 /**
  * Chaos soak (issue 12): `npm run bench -- chaos [--minutes N]` (default 30) runs the fault
- * suite's soak — rounds of a 30 orders/s stream, each with a random fault (worker SIGKILLs, host
- * SIGKILL + restart) — and prints the per-fault report (test/faults/faults.ts) of every round.
+ * suite's soak — rounds of a 30 s stream at 30 orders/s on a fresh host, each with a random
+ * fault: worker SIGKILLs (first inside a random choice of charge, capture, refund and notification
+ * delivery), emulators SIGKILLs, DATA_DIR's disk filling up (a tmpfs) and freed, host SIGKILL, every
+ * process + torn log tails — and prints the per-fault report (test/faults/faults.ts) of each round.
  * It runs under jest so the suite's TypeScript helpers are used as they are in `npm test`.
  */
 import { spawnSync } from "node:child_process";

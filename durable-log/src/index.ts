@@ -19,7 +19,14 @@ import * as zlib from "node:zlib";
 export interface DurableLogOptions {
   dir: string; // created if missing; the log owns this directory
   fsync?: boolean; // default true; false = write only (tests/benchmarks), still ordered
+  /** Told when appends stop reaching the disk (the error) and when they reach it again (undefined). */
+  onStall?: (error: Error | undefined) => void;
 }
+
+/** Write errors that a later attempt can get past (the disk fills, then space comes back). */
+const RETRYABLE_WRITE_ERRORS = new Set(["ENOSPC", "EDQUOT", "EIO", "EAGAIN"]);
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 1000;
 
 export interface Recovered<S, R> {
   snapshot: S | undefined; // latest durable snapshot, if any
@@ -35,13 +42,23 @@ export interface DurableLogStats {
   bytes: number;
 }
 
-/** Thrown by open() when the directory holds damage that is not a torn tail (data would be lost). */
+/** Thrown by untilStalled() when appends are held back (the disk is full) before its promise settles. */
+export class DurableLogStalledError extends Error {
+  override readonly name = "DurableLogStalledError";
+  constructor(cause: Error) {
+    super(`DurableLog: writes are held back until they succeed again (${cause.message})`, {
+      cause,
+    });
+  }
+}
+
 /** Commits and appends of every log in this process (the benchmarks' fsync count). */
 const totals: DurableLogStats = { appends: 0, commits: 0, bytes: 0 };
 export function durableLogTotals(): DurableLogStats {
   return { ...totals };
 }
 
+/** Thrown by open() when the directory holds damage that is not a torn tail (data would be lost). */
 export class DurableLogCorruptError extends Error {
   override readonly name = "DurableLogCorruptError";
 }
@@ -202,6 +219,12 @@ export class DurableLog<S = unknown, R = unknown> {
   private readonly counters: DurableLogStats = { appends: 0, commits: 0, bytes: 0 };
   /** Size of the newest snapshot file (read on open or written by a compaction). */
   private lastSnapshotBytes = 0;
+  /** Bytes of the active segment known to be on disk: a failed write is cut back to this. */
+  private committedLength: number;
+  /** Set while a retryable write error keeps the head batch from reaching the disk. */
+  private stall: Error | undefined;
+  private stallWaiters: ((err: Error | undefined) => void)[] = [];
+  private onStall: ((error: Error | undefined) => void) | undefined;
 
   private constructor(
     dir: string,
@@ -209,7 +232,9 @@ export class DurableLog<S = unknown, R = unknown> {
     fh: FileHandle,
     seg: number,
     snapshotSeg: number,
+    committedLength: number,
   ) {
+    this.committedLength = committedLength;
     this.dir = dir;
     this.doFsync = doFsync;
     this.fh = fh;
@@ -316,7 +341,8 @@ export class DurableLog<S = unknown, R = unknown> {
     const fh = await fsp.open(path.join(dir, segName(active)), "a");
     if (dirChanged && doFsync) await fsyncDir(dir);
 
-    const log = new DurableLog<S, R>(dir, doFsync, fh, active, base);
+    const log = new DurableLog<S, R>(dir, doFsync, fh, active, base, bytesBySeg.get(active) ?? 0);
+    log.onStall = options.onStall;
     for (const [k, v] of bytesBySeg) log.bytesBySeg.set(k, v);
     log.lastSnapshotBytes = snapshotBytes;
     return { log, snapshot, records };
@@ -419,6 +445,38 @@ export class DurableLog<S = unknown, R = unknown> {
     return { ...this.counters };
   }
 
+  /**
+   * The write error while appends are held back by a retryable one (ENOSPC: the disk is full):
+   * the log keeps the queued records in order and retries the same bytes, after cutting the
+   * segment back to its last whole record, until they reach the disk; undefined otherwise.
+   * Callers answer "busy" meanwhile instead of waiting.
+   */
+  get stalled(): Error | undefined {
+    return this.stall;
+  }
+
+  /** Resolves with the error once appends are held back (at once if they are now), or with
+   *  undefined after the next commit (so waiters never pile up on a healthy log). */
+  stallSignal(): Promise<Error | undefined> {
+    if (this.stall) return Promise.resolve(this.stall);
+    return new Promise((resolve) => this.stallWaiters.push(resolve));
+  }
+
+  /** `work`'s result, unless appends get held back before it settles: then a
+   *  DurableLogStalledError at once (work itself goes on, and its records are written later). */
+  async untilStalled<T>(work: Promise<T>): Promise<T> {
+    let done = false;
+    const settled = work.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    while (!done) {
+      const err = await Promise.race([settled.then(() => undefined), this.stallSignal()]);
+      if (err) throw new DurableLogStalledError(err);
+    }
+    return work;
+  }
+
   /** Flushes pending appends, then closes the file. Appends after close() reject. */
   close(): Promise<void> {
     if (!this.closing) {
@@ -490,8 +548,13 @@ export class DurableLog<S = unknown, R = unknown> {
       return;
     }
     const buf = batch.length === 1 ? batch[0].buf : Buffer.concat(batch.map((e) => e.buf));
-    try {
-      if (buf.length > 0) {
+    let tornTail = false;
+    for (let delay = RETRY_FIRST_MS; buf.length > 0; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      try {
+        // A failed attempt may have left part of the batch (or, after ENOSPC, nothing useful):
+        // cut back to the last whole record so the retry writes the same bytes in the same place.
+        if (tornTail) await this.fh.truncate(this.committedLength);
+        tornTail = false;
         let off = 0;
         while (off < buf.length) {
           const { bytesWritten } = await this.fh.write(buf, off, buf.length - off);
@@ -499,15 +562,27 @@ export class DurableLog<S = unknown, R = unknown> {
         }
         // fdatasync covers the data and the file size, which is all an append needs.
         if (this.doFsync) await this.fh.datasync();
+        this.committedLength += buf.length;
         this.counters.commits++;
         this.counters.bytes += buf.length;
         totals.commits++;
         totals.bytes += buf.length;
+        break;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (this.closing || !code || !RETRYABLE_WRITE_ERRORS.has(code)) {
+          // Before giving up, leave no partial record behind for the next open to find.
+          await this.fh.truncate(this.committedLength).catch(() => undefined);
+          this.fail(err, batch);
+          return;
+        }
+        tornTail = true;
+        if (!this.stall) this.setStall(err as Error);
+        await new Promise((r) => setTimeout(r, delay));
       }
-    } catch (err) {
-      this.fail(err, batch);
-      return;
     }
+    if (this.stall) this.setStall(undefined);
+    this.wakeStallWaiters(undefined);
     for (const e of batch) {
       this.counters.appends += e.count;
       totals.appends += e.count;
@@ -524,15 +599,30 @@ export class DurableLog<S = unknown, R = unknown> {
     try {
       next = await fsp.open(path.join(this.dir, segName(entry.seg)), "a");
       if (this.doFsync) await fsyncDir(this.dir);
-      const old = this.fh;
-      this.fh = next;
-      await old.close();
     } catch (err) {
-      if (next && next !== this.fh) await next.close().catch(() => undefined);
-      this.fail(err, [entry]);
+      // The old segment stays active: records keep landing before the boundary, and the
+      // compaction that asked for this rotation does not write its snapshot, so nothing is lost.
+      await next?.close().catch(() => undefined);
+      entry.reject(err instanceof Error ? err : new Error(String(err)));
       return;
     }
+    const old = this.fh;
+    this.fh = next;
+    this.committedLength = 0;
+    await old.close().catch(() => undefined);
     entry.resolve();
+  }
+
+  private setStall(err: Error | undefined): void {
+    this.stall = err;
+    if (err) this.wakeStallWaiters(err);
+    this.onStall?.(err);
+  }
+
+  private wakeStallWaiters(err: Error | undefined): void {
+    const waiters = this.stallWaiters;
+    this.stallWaiters = [];
+    for (const w of waiters) w(err);
   }
 
   private fail(err: unknown, entries: Entry[]): void {
@@ -552,15 +642,21 @@ export class DurableLog<S = unknown, R = unknown> {
   private async writeSnapshot(seg: number, frames: Buffer[]): Promise<void> {
     const final = path.join(this.dir, snapName(seg));
     const tmp = `${final}.tmp`;
-    const fh = await fsp.open(tmp, "w");
     try {
-      await writeAll(fh, frames);
-      if (this.doFsync) await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await fsp.open(tmp, "w");
+      try {
+        await writeAll(fh, frames);
+        if (this.doFsync) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, final);
+    } catch (err) {
+      // A half-written snapshot on a full disk would keep the space the log needs to resume.
+      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
     }
     this.lastSnapshotBytes = frames.reduce((sum, f) => sum + f.length, 0);
-    await fsp.rename(tmp, final);
     if (this.doFsync) await fsyncDir(this.dir);
     this.snapshotSeg = seg;
     for (const k of [...this.bytesBySeg.keys()]) if (k < seg) this.bytesBySeg.delete(k);

@@ -3,6 +3,7 @@ import type { FileHandle } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { crc32, DurableLog, DurableLogCorruptError } from "../src/index";
+import { fullDisk, type FullDisk } from "./enospc";
 
 let root: string;
 beforeAll(async () => {
@@ -395,6 +396,96 @@ describe("DurableLog", () => {
     await log.close();
     const reopened = await DurableLog.open<never, number>({ dir, fsync: false });
     expect(reopened.records).toEqual([1, 2, 3]);
+    await reopened.log.close();
+  });
+});
+
+describe("DurableLog on a full disk (ENOSPC)", () => {
+  let disk: FullDisk;
+  beforeEach(async () => {
+    disk = await fullDisk();
+  });
+  afterEach(() => disk.restore());
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("holds appends while the disk is full and writes the same records once space returns", async () => {
+    const dir = freshDir();
+    const stalls: (string | undefined)[] = [];
+    const { log } = await DurableLog.open<never, number>({
+      dir,
+      onStall: (err) => stalls.push(err && (err as NodeJS.ErrnoException).code),
+    });
+    await log.append(1);
+    const signal = log.stallSignal();
+    disk.full = true;
+    const settled: number[] = [];
+    const pending = [log.append(2), log.appendMany([3, 4]), log.append(5)].map((p, i) =>
+      p.then(() => settled.push(i)),
+    );
+    await expect(signal).resolves.toMatchObject({ code: "ENOSPC" });
+    await expect(log.untilStalled(pending[0])).rejects.toThrow(/held back.*ENOSPC/);
+    expect((log.stalled as NodeJS.ErrnoException).code).toBe("ENOSPC");
+    await sleep(300); // several retries, each failing (some after a partial write)
+    expect(disk.failures).toBeGreaterThan(2);
+    expect(settled).toEqual([]);
+    disk.full = false;
+    await Promise.all(pending);
+    expect(settled).toEqual([0, 1, 2]);
+    expect(log.stalled).toBeUndefined();
+    expect(stalls).toEqual(["ENOSPC", undefined]);
+    // No partial record was left between the whole ones: every byte is a complete frame.
+    const file = await lastSeg(dir);
+    const size = (await fsp.stat(file)).size;
+    const buf = await fsp.readFile(file);
+    let end = 0;
+    for (const off of await frameOffsets(file)) end = off + 8 + buf.readUInt32LE(off);
+    expect(end).toBe(size);
+    await log.append(6);
+    await log.close();
+    expect((await fsp.stat(file)).size).toBeGreaterThan(size);
+    const reopened = await DurableLog.open<never, number>({ dir });
+    expect(reopened.records).toEqual([1, 2, 3, 4, 5, 6]);
+    await reopened.log.close();
+  });
+
+  it("a compaction on a full disk fails without leaving a partial snapshot; the log goes on", async () => {
+    const dir = freshDir();
+    const { log } = await DurableLog.open<string, number>({ dir });
+    await log.append(1);
+    await expect(log.untilStalled(Promise.resolve(7))).resolves.toBe(7);
+    disk.full = true;
+    const held = log.append(2);
+    const compaction = log.compact("snapshot-with-1-2");
+    await log.stallSignal();
+    disk.full = false;
+    await held;
+    // The rotation went through once space returned; the snapshot then wrote normally.
+    await compaction;
+    disk.full = true;
+    await expect(log.compact("never-written")).rejects.toMatchObject({ code: "ENOSPC" });
+    expect((await fsp.readdir(dir)).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    disk.full = false;
+    await log.append(3);
+    await log.close();
+    const reopened = await DurableLog.open<string, number>({ dir });
+    expect(reopened.snapshot).toBe("snapshot-with-1-2");
+    expect(reopened.records).toEqual([3]);
+    await reopened.log.close();
+  });
+
+  it("close() on a full disk gives up on the held appends instead of waiting for space", async () => {
+    const dir = freshDir();
+    const { log } = await DurableLog.open<never, number>({ dir });
+    await log.append(1);
+    disk.full = true;
+    const held = log.append(2).catch((err: unknown) => err);
+    await log.stallSignal();
+    await log.close();
+    await expect(held).resolves.toMatchObject({ code: "ENOSPC" });
+    disk.full = false;
+    const reopened = await DurableLog.open<never, number>({ dir });
+    expect(reopened.records).toEqual([1]);
     await reopened.log.close();
   });
 });

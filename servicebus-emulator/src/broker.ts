@@ -46,6 +46,9 @@ export type LogRecord =
 
 export interface Journal {
   append(records: LogRecord[]): Promise<void>;
+  /** True while records cannot reach the disk (it is full): the broker hands out no message
+   *  then, since one applied in memory may not be durable yet; Broker.resume() pumps again. */
+  readonly holding?: boolean;
 }
 
 export type MessageState = "active" | "deferred" | "scheduled";
@@ -325,6 +328,10 @@ export class Store {
   /** Hands available messages to consumers with credit, round-robin; FIFO within each group. */
   pump(): void {
     if (this.closed) return;
+    if (this.journal.holding) {
+      for (const c of this.consumers) c.idle(); // a drain is answered: nothing to hand out now
+      return;
+    }
     if (this.pumping) {
       this.repump = true;
       return;
@@ -981,6 +988,11 @@ export class Broker {
       };
     }
     return { stores };
+  }
+
+  /** Hands out messages again once the journal stops holding records back. */
+  resume(): void {
+    for (const s of this.stores.values()) s.pump();
   }
 
   close(): void {

@@ -67,9 +67,23 @@ export async function startServiceBusEmulator(
     const opened = await DurableLog.open<BrokerSnapshot, LogRecord>({
       dir: options.dataDir,
       fsync: options.fsync ?? true,
+      // A full disk holds appends back: the operations waiting on them (sends, settlements)
+      // complete once the same records reach the disk, so nothing is acknowledged unwritten.
+      onStall: (err) => {
+        if (err) log("error", `log writes failed (${err.message}); retrying until they succeed`);
+        else {
+          log("info", "log writes succeed again");
+          setImmediate(() => broker.resume());
+        }
+      },
     });
     // Broker and journal refer to each other: the journal snapshots the broker when compacting.
-    const journal: Journal = { append: (r) => durable!.append(r) };
+    const journal: Journal = {
+      append: (r) => durable!.append(r),
+      get holding() {
+        return opened.log.stalled !== undefined;
+      },
+    };
     broker = new Broker(config, journal, (m) => log("debug", m));
     durable = new DurableJournal(
       opened.log,

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startServiceBusEmulator } from "../src";
+import { fullDisk } from "../../durable-log/test/enospc";
 import { sleep } from "./helpers";
 
 const root = path.join(__dirname, "..", "..");
@@ -32,6 +33,57 @@ beforeAll(() => {
   if (!existsSync(cli)) throw new Error(`build did not produce ${cli}`);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test("a full disk holds sends and settlements until space returns; then they complete, none lost", async () => {
+  const dataDir = path.join(dir, "full-disk");
+  const logs: string[] = [];
+  const disk = await fullDisk();
+  let emu = await startServiceBusEmulator({
+    port: 0,
+    config,
+    dataDir,
+    log: (level, m) => logs.push(`${level}: ${m}`),
+  });
+  let client = new ServiceBusClient(emu.connectionString);
+  try {
+    const s = client.createSender("durable");
+    await s.sendMessages({ body: 1 });
+    const r = client.createReceiver("durable", { maxAutoLockRenewalDurationInMs: 0 });
+    const [first] = await r.receiveMessages(1, { maxWaitTimeInMs: 1000 });
+    disk.full = true;
+    const done: string[] = [];
+    // Not acknowledged while the records cannot reach the disk...
+    const send = s.sendMessages({ body: 2 }).then(() => done.push("send"));
+    const complete = r.completeMessage(first).then(() => done.push("complete"));
+    await sleep(600);
+    expect(done).toEqual([]);
+    // Message 2 is in memory but not on disk: it is not handed out either.
+    expect(await r.receiveMessages(1, { maxWaitTimeInMs: 300 })).toEqual([]);
+    expect(disk.failures).toBeGreaterThan(1);
+    expect(logs.some((l) => /^error: log writes failed \(ENOSPC/.test(l))).toBe(true);
+    // ...and acknowledged, without a restart, once they do.
+    disk.full = false;
+    await Promise.all([send, complete]);
+    expect(done.sort()).toEqual(["complete", "send"]);
+    expect(logs).toContain("info: log writes succeed again");
+    await s.sendMessages({ body: 3 });
+  } finally {
+    disk.restore();
+    await client.close();
+    await emu.close();
+  }
+  emu = await startServiceBusEmulator({ port: 0, config, dataDir });
+  client = new ServiceBusClient(emu.connectionString);
+  try {
+    const got = await client
+      .createReceiver("durable", { receiveMode: "receiveAndDelete" })
+      .receiveMessages(10, { maxWaitTimeInMs: 1000 });
+    expect(got.map((m) => m.body)).toEqual([2, 3]);
+  } finally {
+    await client.close();
+    await emu.close();
+  }
+}, 30_000);
 
 test("state survives a clean restart: pending, abandoned, deferred, dead-lettered, scheduled, session state", async () => {
   const dataDir = path.join(dir, "clean");

@@ -53,6 +53,7 @@ const UNREACHABLE_CODES = new Set([
 // 503; also the Durable management API behind the durable client).
 const BUSY_STATUSES = new Set([408, 429, 502, 503, 504]);
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
+const DURABLE_CLIENT_STATUS = /^The operation failed with an unexpected status code: (\d{3})\b/;
 
 /**
  * Whether `err` says a dependency (Cosmos, Service Bus, the task hub) is unreachable or busy,
@@ -69,6 +70,12 @@ export function dependencyUnavailable(err: unknown): { retryAfterSeconds: number
     const o = e as Record<string, unknown>;
     const status = [o.statusCode, o.status, o.code].find((v) => typeof v === "number");
     if (typeof o.code === "string" && UNREACHABLE_CODES.has(o.code)) {
+      return { retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS };
+    }
+    // The durable client reports a task hub answer only in its message (durable-functions'
+    // DurableClient: "The operation failed with an unexpected status code: 503. ...").
+    const taskHub = typeof o.message === "string" ? DURABLE_CLIENT_STATUS.exec(o.message) : null;
+    if (taskHub && BUSY_STATUSES.has(Number(taskHub[1]))) {
       return { retryAfterSeconds: DEFAULT_RETRY_AFTER_SECONDS };
     }
     if (typeof status === "number" && BUSY_STATUSES.has(status)) {

@@ -3,10 +3,14 @@
 // derived from its messageId, so a redelivered or re-sent message lands on the same order.
 // A v4 Node trigger cannot dead-letter with a reason, so an invalid message is recorded in
 // `rejected-messages` (body with card numbers masked, the reasons, and the card's token when its
-// number was valid, for an operator's resubmission) and then completed by returning normally. Anything else (Cosmos or Durable unavailable) throws: Service Bus redelivers
-// and dead-letters after maxDeliveryCount.
+// number was valid, for an operator's resubmission) and then completed by returning normally.
+// Anything else (Cosmos or Durable unavailable) throws: Service Bus redelivers and dead-letters
+// after maxDeliveryCount. A dependency that is down is waited for (1 s, 2 s, 4 s... by delivery
+// count, up to 30 s, the lock renewed by the host meanwhile) before throwing: redelivered at
+// once, a message would use up its deliveries within a second of an outage.
 import type { InvocationContext } from "@azure/functions";
 import * as df from "durable-functions";
+import { dependencyUnavailable } from "../adapters/errors";
 import { scrubCardNumbers } from "../adapters/scrub";
 import { getServices } from "../adapters/services";
 import { getSettings } from "../config";
@@ -18,6 +22,12 @@ import { logInfo, logWarn } from "../observability/log";
 import { inboundRejected } from "../observability/metrics";
 
 export const ORDERS_INBOUND_QUEUE = "orders-inbound";
+
+/** How long a delivery that met an unavailable dependency waits before it gives the message back. */
+export function redeliveryDelayMs(deliveryCount: number | undefined): number {
+  const n = Math.max(1, deliveryCount ?? 1);
+  return Math.min(1000 * 2 ** (n - 1), 30_000);
+}
 
 /** The message body as JSON: the library hands over an object, a string or bytes. */
 export function decodeBody(
@@ -86,17 +96,25 @@ export async function ordersInbound(
     await reject(decoded.raw, [{ pointer: "", detail: "the message body is not valid JSON" }]);
     return;
   }
-  const result = await acceptOrder(
-    decoded.value,
-    { kind: "servicebus", messageId },
-    {
-      client,
-      orders: services.orders,
-      gateway: services.gateway,
-      settings: getSettings(),
-      context,
-    },
-  );
+  let result: Awaited<ReturnType<typeof acceptOrder>>;
+  try {
+    result = await acceptOrder(
+      decoded.value,
+      { kind: "servicebus", messageId },
+      {
+        client,
+        orders: services.orders,
+        gateway: services.gateway,
+        settings: getSettings(),
+        context,
+      },
+    );
+  } catch (err) {
+    if (dependencyUnavailable(err)) {
+      await new Promise((r) => setTimeout(r, redeliveryDelayMs(deliveryCount)));
+    }
+    throw err;
+  }
   switch (result.kind) {
     case "invalid":
       return reject(decoded.value, result.errors);

@@ -45,10 +45,11 @@ export const CHARGE_RETRY = retryOptions({
   coefficient: 2,
   maxMs: 30_000,
 });
-/** Every other step: a short retry for transient store/queue errors. */
+/** Every other step: transient store/queue errors back off 1s, 2s, 4s, 8s (5 attempts, ~15 s),
+ *  so a dependency gone for a few seconds (a restart, a failover) delays orders, not fails them. */
 export const STEP_RETRY = retryOptions({
   firstMs: 1_000,
-  attempts: 3,
+  attempts: 5,
   coefficient: 2,
   maxMs: 10_000,
 });

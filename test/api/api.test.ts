@@ -650,6 +650,21 @@ describe("orders-inbound", () => {
     await invokeServiceBus("ordersInbound", orderBody(), { messageId: "m-1", deliveryCount: 2 });
     expect(fakes.orders.size).toBe(1);
   });
+
+  it("waits before giving back a message whose dependency is unavailable (1 s on its first delivery)", async () => {
+    fakes.orders.failures.failNext(
+      "create",
+      Object.assign(new Error("unavailable"), { code: 503 }),
+    );
+    const t0 = performance.now();
+    await expect(
+      invokeServiceBus("ordersInbound", orderBody(), { messageId: "m-1", deliveryCount: 1 }),
+    ).rejects.toThrow("unavailable");
+    // Redelivered at once, a message would use up its deliveries within a second of an outage.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(950);
+    await invokeServiceBus("ordersInbound", orderBody(), { messageId: "m-1", deliveryCount: 2 });
+    expect(fakes.orders.size).toBe(1);
+  });
 });
 
 describe("deliverNotification", () => {

@@ -108,6 +108,18 @@ describe("guard: dependency down vs bug", () => {
       Object.assign(new Error("no"), { name: "ServiceBusError", retryable: false }),
       undefined,
     ],
+    [
+      "the task hub's 503 through the durable client",
+      new Error(
+        'The operation failed with an unexpected status code: 503. Details: {"Message":"busy"}',
+      ),
+      5,
+    ],
+    [
+      "the task hub's 400 through the durable client",
+      new Error("The operation failed with an unexpected status code: 400. Details: {}"),
+      undefined,
+    ],
     ["Cosmos 409", Object.assign(new Error("conflict"), { code: 409 }), undefined],
     ["a TypeError bug", new TypeError("x is undefined"), undefined],
     ["a thrown string", "boom", undefined],

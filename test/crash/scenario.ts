@@ -150,8 +150,14 @@ export class Client {
     this.#sender = this.#sb.createSender("orders-inbound");
   }
 
-  /** The order id when the host acknowledged the order, else undefined (thrown or refused). */
-  async submit(p: Planned): Promise<string | undefined> {
+  /**
+   * The order id when the host acknowledged the order, else undefined (thrown or refused).
+   * `observe` sees each HTTP answer's status and Retry-After (the fault suite checks them).
+   */
+  async submit(
+    p: Planned,
+    observe?: (status: number, retryAfter: string | null) => void,
+  ): Promise<string | undefined> {
     if (p.via === "queue") {
       await this.#sender.sendMessages({
         body: p.body,
@@ -170,6 +176,7 @@ export class Client {
       body: JSON.stringify(p.body),
       signal: AbortSignal.timeout(15000),
     });
+    observe?.(res.status, res.headers.get("retry-after"));
     const body = (await res.json()) as any;
     // 200 = the same key again (a retry of a request whose 202 was lost): same order.
     if (res.status === 202 || res.status === 200) return String(body.orderId);
@@ -290,8 +297,12 @@ export interface RunResult {
   recoverySeconds: number;
 }
 
-export async function startOrderHost(appDir: string, dataDir?: string): Promise<StartedHost> {
-  return startHost({ appDir, dataDir, env: HOST_ENV, timeoutMs: 90000 });
+export async function startOrderHost(
+  appDir: string,
+  dataDir?: string,
+  env: Record<string, string> = {},
+): Promise<StartedHost> {
+  return startHost({ appDir, dataDir, env: { ...HOST_ENV, ...env }, timeoutMs: 90000 });
 }
 
 /** Drives one run up to the final restart; the caller checks invariants with `verify`. */

@@ -1,26 +1,33 @@
-// Short forms of the fault suite (issue 12): each fault under a stream of 30 orders a second,
-// then the crash suite's invariants on every acknowledged order. FAULT_SEED replays a run;
-// FAULT_SOAK_MINUTES (set by `npm run bench -- chaos`) runs random faults for that long instead.
+// Short forms of the fault suite (issue 12): each fault under a stream of 30 orders a second on
+// one shared host and DATA_DIR (a tmpfs of its own, so the disk can fill), then the crash
+// suite's invariants on every acknowledged order. FAULT_SEED replays a run; FAULTS=worker,disk
+// picks faults; FAULT_SOAK_MINUTES (set by `npm run bench -- chaos`) runs random faults, each
+// round on a fresh host, for that long instead.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ensureBuilt, type StartedHost } from "../../local-host/test/support/host";
+import { ensureBuilt } from "../../local-host/test/support/host";
 import { prng } from "../crash/scenario";
-import { formatReport, runFault, type FaultName, type FaultReport } from "./faults";
+import {
+  closeSession,
+  formatReport,
+  MOMENTS,
+  openSession,
+  runFault,
+  type FaultName,
+  type FaultReport,
+  type Moment,
+  type Session,
+} from "./faults";
 
 const appDir = path.resolve(__dirname, "..", "..");
 const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);
 const soakMinutes = Number(process.env.FAULT_SOAK_MINUTES ?? 0);
-const started: StartedHost[] = [];
 
 beforeAll(() => {
   ensureBuilt();
   console.log(`fault suite seed ${seed} (FAULT_SEED=${seed} replays it)`);
 }, 180000);
-
-afterAll(async () => {
-  for (const h of started) await h.stop().catch(() => undefined);
-});
 
 function check(report: FaultReport): void {
   console.log(formatReport(report));
@@ -35,13 +42,44 @@ function check(report: FaultReport): void {
   expect(report.acknowledged).toBe(report.sent);
 }
 
+interface Spec {
+  fault: FaultName;
+  seconds: number;
+  pauseMs: [number, number];
+  moments?: readonly Moment[];
+  title: string;
+}
+
+// Faults that keep the host first, then the ones that replace it.
 const SHORT = (
   [
-    { fault: "worker", seconds: 5, pauseMs: [400, 1100] },
-    { fault: "emulators", seconds: 4, pauseMs: [1500, 2500] },
-    { fault: "host", seconds: 5, pauseMs: [1200, 2200] },
-    { fault: "torn", seconds: 4, pauseMs: [1200, 2000] },
-  ] as { fault: FaultName; seconds: number; pauseMs: [number, number] }[]
+    {
+      fault: "worker",
+      seconds: 7,
+      pauseMs: [300, 900],
+      moments: MOMENTS,
+      title: `SIGKILL of the worker inside ${MOMENTS.join(", ")} (random moments: the soak)`,
+    },
+    {
+      fault: "emulators",
+      seconds: 4,
+      pauseMs: [1000, 1500],
+      title: "SIGKILL of the emulators: HTTP accepts or answers 503 + Retry-After meanwhile",
+    },
+    {
+      fault: "disk",
+      seconds: 5,
+      pauseMs: [1000, 1500],
+      title: "DATA_DIR's disk fills: 503 + Retry-After, then recovery without a restart",
+    },
+    { fault: "host", seconds: 4, pauseMs: [1000, 1500], title: "SIGKILL of the host" },
+    {
+      fault: "torn",
+      seconds: 3,
+      pauseMs: [1000, 1500],
+      title: "SIGKILL of every process + a torn last record in each log",
+    },
+  ] as Spec[]
 ).filter((s) => !process.env.FAULTS || process.env.FAULTS.split(",").includes(s.fault));
 
 if (soakMinutes > 0) {
@@ -49,27 +87,28 @@ if (soakMinutes > 0) {
     `chaos soak: random faults for ${soakMinutes} min`,
     async () => {
       const random = prng(seed);
-      const faults: FaultName[] = ["worker", "emulators", "host", "torn"];
+      const faults: FaultName[] = ["worker", "emulators", "disk", "host", "torn"];
       const endAt = Date.now() + soakMinutes * 60000;
       const reports: FaultReport[] = [];
       for (let round = 0; Date.now() < endAt; round++) {
         const fault = faults[Math.floor(random() * faults.length)];
-        const report = await runFault({
-          appDir,
-          fault,
-          rate: 30,
-          seconds: 30,
-          seed: seed + round,
-          hosts: started,
-          log: (l) => console.log(`round ${round}: ${l}`),
-        });
-        console.log(`round ${round}: ${formatReport(report)}`);
-        reports.push(report);
-        while (started.length > 0)
-          await started
-            .pop()!
-            .stop()
-            .catch(() => undefined);
+        // Worker rounds kill inside a random selection of the named functions first.
+        const moments = MOMENTS.filter(() => random() < 0.5);
+        const session = await openSession(appDir, { tmpfs: fault === "disk" });
+        try {
+          const report = await runFault(session, {
+            fault,
+            rate: 30,
+            seconds: 30,
+            seed: seed + round,
+            moments: fault === "worker" ? moments : undefined,
+            log: (l) => console.log(`round ${round}: ${l}`),
+          });
+          console.log(`round ${round}: ${formatReport(report)}`);
+          reports.push(report);
+        } finally {
+          await closeSession(session);
+        }
       }
       const broken = reports.flatMap((r) => r.violations);
       console.log(
@@ -80,23 +119,34 @@ if (soakMinutes > 0) {
     (soakMinutes + 10) * 60000,
   );
 } else {
-  describe.each(SHORT.map((s) => [s.fault, s] as const))("fault %s", (_name, spec) => {
-    const what =
-      spec.fault === "torn"
-        ? "every process + a torn last record in each log"
-        : `the ${spec.fault}`;
-    it(`SIGKILL of ${what} under 30 orders/s: every acknowledged order exact`, async () => {
-      const report = await runFault({
-        appDir,
-        fault: spec.fault,
-        rate: 30,
-        seconds: spec.seconds,
-        pauseMs: spec.pauseMs,
-        seed,
-        hosts: started,
-        log: (l) => console.log(l),
-      });
-      check(report);
-    }, 180000);
+  describe("faults under 30 orders/s, one after another on one host and DATA_DIR", () => {
+    let session: Session | undefined;
+    beforeAll(async () => {
+      session = await openSession(appDir, { tmpfs: SHORT.some((s) => s.fault === "disk") });
+    }, 120000);
+    afterAll(() => closeSession(session), 60000);
+
+    it.each(SHORT.map((s) => [s.title, s] as const))(
+      "%s: every acknowledged order exact",
+      async (_title, spec) => {
+        const report = await runFault(session!, {
+          fault: spec.fault,
+          rate: 30,
+          seconds: spec.seconds,
+          pauseMs: spec.pauseMs,
+          moments: spec.moments,
+          seed,
+          log: (l) => console.log(l),
+        });
+        check(report);
+        if (spec.moments) {
+          for (const m of spec.moments) expect(report.notes).toContain(`worker killed inside ${m}`);
+        }
+        if (spec.fault === "disk" || spec.fault === "emulators") {
+          expect(Object.keys(report.answersDuringFault).length).toBeGreaterThan(0);
+        }
+      },
+      300000,
+    );
   });
 }

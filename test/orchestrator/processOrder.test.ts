@@ -20,6 +20,9 @@ import {
   stages,
 } from "./fixtures";
 
+/** STEP_RETRY's attempts (src/orchestrators/processOrder.ts) before a step fails for good. */
+const STEP_ATTEMPTS = 5;
+
 const status = (s: string) => completed("setOrderStatus", { status: s });
 const notificationsSent: Step[] = ["email", "sms", "push"].map((c) =>
   completed("sendNotification", { notificationId: `${ORDER_ID}:${c}` }),
@@ -371,7 +374,7 @@ describe("processOrder: payment outcomes", () => {
       [
         status("Charging"),
         completed("chargePayment", APPROVED_CHARGE),
-        ...Array.from({ length: 3 }, () => failed("capturePayment", "gateway 503")),
+        ...Array.from({ length: STEP_ATTEMPTS }, () => failed("capturePayment", "gateway 503")),
         completed("refundPayment", { refundId: "re_1" }),
         status("Failed"),
       ],
@@ -393,7 +396,7 @@ describe("processOrder: payment outcomes", () => {
         completed("capturePayment", { captured: true }),
         status("Paid"),
         status("Notifying"),
-        ...Array.from({ length: 3 }, () => failed("sendNotification", "queue down")),
+        ...Array.from({ length: STEP_ATTEMPTS }, () => failed("sendNotification", "queue down")),
         completed("refundPayment", { refundId: "re_2" }),
         status("Failed"),
       ],
@@ -414,7 +417,7 @@ describe("processOrder: payment outcomes", () => {
         status("Charging"),
         completed("chargePayment", APPROVED_CHARGE),
         completed("capturePayment", { captured: false, reason: "Capture refused" }),
-        ...Array.from({ length: 3 }, () => failed("refundPayment", "gateway down")),
+        ...Array.from({ length: STEP_ATTEMPTS }, () => failed("refundPayment", "gateway down")),
         status("Failed"),
       ],
       { tickMs: 0 },
@@ -432,7 +435,7 @@ describe("processOrder: payment outcomes", () => {
   it("an unexpected failure before money moves fails the orchestration itself", async () => {
     const result = await replay(
       orderInput(),
-      Array.from({ length: 3 }, () => failed("setOrderStatus", "cosmos down")),
+      Array.from({ length: STEP_ATTEMPTS }, () => failed("setOrderStatus", "cosmos down")),
       { tickMs: 0 },
     );
     expect(result.isDone).toBe(false);

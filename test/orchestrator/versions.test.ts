@@ -12,7 +12,7 @@ import {
   type Step,
 } from "../harness/orchestration";
 // After the harness, which provides @azure/functions-core before the app registers.
-import { workflowVersion } from "../../src/orchestrators/processOrder";
+import { STEP_RETRY, workflowVersion } from "../../src/orchestrators/processOrder";
 import { APPROVED_CHARGE, CHARGE_ID, ORDER_ID, leaves, orderInput, stages } from "./fixtures";
 
 const status = (s: string) => completed("setOrderStatus", { status: s });
@@ -215,9 +215,8 @@ describe("workflow versions do not mix", () => {
         [
           status("Charging"),
           completed("chargePayment", APPROVED_CHARGE),
-          failed("capturePayment", "capture refused"),
-          failed("capturePayment", "capture refused"),
-          failed("capturePayment", "capture refused"),
+          // A capture that keeps failing: STEP_RETRY's five attempts, then the refund.
+          ...Array.from({ length: 5 }, () => failed("capturePayment", "capture refused")),
           completed("refundPayment", { refundId: "rf_1" }),
           status("Failed"),
         ],
@@ -305,9 +304,9 @@ describe("version 3: the working activities record the stages", () => {
       [
         completed("chargePayment", APPROVED_CHARGE),
         completed("capturePayment", { captured: true }),
-        failed("sendNotifications", "amqp detached"),
-        failed("sendNotifications", "amqp detached"),
-        failed("sendNotifications", "amqp detached"),
+        ...Array.from({ length: STEP_RETRY.maxNumberOfAttempts }, () =>
+          failed("sendNotifications", "amqp detached"),
+        ),
         completed("refundPayment", { refundId: "rf_1" }),
         status("Failed"),
       ],

@@ -1,6 +1,7 @@
 // Activities: invoke the activity function (or the built-in HTTP activity) and hand the result to
 // the instance as a volatile TaskCompleted / TaskFailed; it becomes durable with the next
 // episode, so an activity whose result was not committed runs again (at-least-once).
+import { randomUUID } from "node:crypto";
 import { FunctionInvocationError, type FunctionInvoker } from "../contracts";
 import type { OrchestrationSpans } from "../telemetry/orchestrationSpans";
 import { decodeReturn, nowIso, type FunctionRegistry } from "./functions";
@@ -16,7 +17,7 @@ export class ActivityRunner {
     private readonly functions: FunctionRegistry,
     private readonly invoker: FunctionInvoker,
     private readonly spans: OrchestrationSpans | undefined,
-    private readonly report: (message: string) => void,
+    private readonly report: (level: "info" | "warn", message: string) => void,
   ) {}
 
   async run(item: ActivityItem): Promise<void> {
@@ -37,6 +38,7 @@ export class ActivityRunner {
         item.attempt++;
         const delay = Math.min(100 * 2 ** Math.min(item.attempt, 6), 5000);
         this.report(
+          "warn",
           `Activity '${item.name}' could not run (${String(err)}); retrying in ${delay} ms.`,
         );
         this.scheduler.retryActivity(item, delay);
@@ -55,7 +57,15 @@ export class ActivityRunner {
         `The function '${item.name}' doesn't exist, is disabled, or is not an activity function.`,
       );
     }
+    // The Functions host's line for every invocation, activities included: it tells an operator
+    // (or a fault test) that the worker is now inside this activity.
+    const invocationId = randomUUID();
+    this.report(
+      "info",
+      `Executing 'Functions.${fn.name}' (Reason='(null)', Id=${invocationId}, InstanceId=${item.instanceId})`,
+    );
     const response = await this.invoker.invoke(fn.name, {
+      invocationId,
       inputData: [{ name: fn.binding, data: { json: item.input } }],
       traceContext: this.spans?.traceContext(item.instanceId),
     });

@@ -6,6 +6,10 @@ export interface ManagementApi {
   readonly options: { readonly systemKey?: string; readonly publicBaseUrl: string };
   /** `taskHub=..&connection=Storage[&code=..]`, as the extension appends to management URLs. */
   querySuffix(): string;
+  /** The write error while the log holds appends back (the disk is full), else undefined. */
+  readonly persistenceStalled: Error | undefined;
+  /** `work`, unless the log starts holding appends back first (then DurableLogStalledError). */
+  untilStalled<T>(work: Promise<T>): Promise<T>;
   startNew(
     name: string,
     instanceId: string | undefined,

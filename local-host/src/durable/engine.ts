@@ -131,6 +131,13 @@ export class DurableEngine implements ManagementApi {
     const { log, snapshot, records } = await DurableLog.open<StoredSnapshot, Op>({
       dir: path.join(options.dataDir, "durable"),
       fsync,
+      onStall: (err) =>
+        err
+          ? options.log?.(
+              "error",
+              `Durable log writes failed (${err.message}); answering 503 and retrying until they succeed.`,
+            )
+          : options.log?.("info", "Durable log writes succeed again."),
     });
     const archive = path.join(options.dataDir, "durable-archive");
     const state = await EngineState.open(snapshot, archive, fsync);
@@ -138,6 +145,16 @@ export class DurableEngine implements ManagementApi {
     const engine = new DurableEngine(options, log, state);
     engine.#recover();
     return engine;
+  }
+
+  /** The write error while the log holds appends back (the disk is full), else undefined. */
+  get persistenceStalled(): Error | undefined {
+    return this.#committer.log.stalled;
+  }
+
+  /** `work`, unless the log starts holding appends back first (then DurableLogStalledError). */
+  untilStalled<T>(work: Promise<T>): Promise<T> {
+    return this.#committer.log.untilStalled(work);
   }
 
   get maxConcurrentActivities(): number {
@@ -214,7 +231,7 @@ export class DurableEngine implements ManagementApi {
       this.#functions,
       this.options.invoker,
       this.options.spans,
-      (message) => this.#report("warn", message),
+      (level, message) => this.#report(level, message),
     );
     const entities = new EntityRunner(
       this.#committer,

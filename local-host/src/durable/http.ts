@@ -3,6 +3,7 @@
 // the loopback rpc base (/durabletask/) that DurableClient uses, with the same status codes,
 // Location / Retry-After headers and continuation tokens.
 import type { HostHttpRequest, HostHttpResponse, ManagementChannel } from "../contracts";
+import { DurableLogStalledError } from "../../../durable-log/src";
 import { count } from "../counters";
 // The engine as this layer sees it (an interface: no import of engine.ts, so no cycle).
 import type { ManagementApi as DurableEngine } from "./api";
@@ -259,11 +260,32 @@ export async function handleManagementRequest(
     .split("/")
     .filter((s) => s.length > 0)
     .map((s) => decodeURIComponent(s));
-  const method = req.method.toUpperCase();
-  const query = req.url.searchParams;
   const origin =
     channel === "webhook" ? req.url.origin : engine.options.publicBaseUrl.replace(/\/$/, "");
 
+  // While the log cannot write (the disk is full) nothing is acknowledged and nothing is read
+  // that a crash could take back; the log retries by itself and requests succeed again after.
+  const stalled = (): HostHttpResponse => {
+    const res = error(503, "The task hub cannot persist changes for now; retry later.");
+    return { ...res, headers: { ...res.headers, "Retry-After": "1" } };
+  };
+  if (engine.persistenceStalled) return stalled();
+  try {
+    return await engine.untilStalled(route(engine, req, segments, origin));
+  } catch (err) {
+    if (err instanceof DurableLogStalledError) return stalled();
+    throw err;
+  }
+}
+
+async function route(
+  engine: DurableEngine,
+  req: HostHttpRequest,
+  segments: string[],
+  origin: string,
+): Promise<HostHttpResponse> {
+  const method = req.method.toUpperCase();
+  const query = req.url.searchParams;
   try {
     const [controller, a, b, c] = segments;
     if (controller === "orchestrators" && a && segments.length <= 3) {

@@ -29,7 +29,10 @@ export interface ManagementContext {
   onFinish?: (instanceId: string, status: InstanceRecord["status"]) => void;
 }
 
-export type ClientOperations = Omit<ManagementApi, "options" | "querySuffix">;
+export type ClientOperations = Omit<
+  ManagementApi,
+  "options" | "querySuffix" | "persistenceStalled" | "untilStalled"
+>;
 
 export class Management implements ClientOperations {
   readonly #cx: ManagementContext;

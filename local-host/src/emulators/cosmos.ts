@@ -25,6 +25,10 @@ export interface CosmosJournal {
   compact(snapshot: CosmosSnapshot): Promise<void>;
   /** Bytes appended since the last snapshot (drives compaction). */
   readonly sizeSinceSnapshot: number;
+  /** The write error while appends are held back and retried (the disk is full), else undefined. */
+  readonly stalled?: Error;
+  /** `work`, unless appends get held back before it settles: then it rejects at once. */
+  untilStalled?<T>(work: Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -156,9 +160,16 @@ export async function startCosmos(options: CosmosOptions): Promise<RunningCosmos
     const account = state?.account;
     let body: unknown;
     const route = routes(req) as [Record<string, string>, RouteHandler] | undefined;
-    if (failure || !account) {
+    const stalled = journal?.stalled;
+    if (failure || !account || stalled) {
+      // A full disk holds the journal back (it retries until writes succeed): refuse work that
+      // could not be made durable, and serve again as soon as the journal catches up.
       res.statusCode = 503;
-      body = { code: "ServiceUnavailable", message: failure?.message ?? "starting" };
+      res.setHeader("x-ms-retry-after-ms", "1000");
+      const message = stalled
+        ? `Cosmos emulator cannot persist changes for now: ${stalled.message}`
+        : (failure?.message ?? "starting");
+      body = { code: "ServiceUnavailable", message };
     } else if (route) {
       const [params, handler] = route;
       try {
@@ -177,10 +188,13 @@ export async function startCosmos(options: CosmosOptions): Promise<RunningCosmos
     // The durability barrier: wait for every change applied so far (this request's and earlier).
     if (durable) {
       try {
-        await durable;
-      } catch {
+        await (journal?.untilStalled ? journal.untilStalled(durable) : durable);
+      } catch (err) {
+        // Not acknowledged: the change is in memory and reaches the disk once space returns
+        // (a retry by the client then finds it), or the journal failed for good.
         res.statusCode = 503;
-        body = { code: "ServiceUnavailable", message: failure?.message };
+        res.setHeader("x-ms-retry-after-ms", "1000");
+        body = { code: "ServiceUnavailable", message: failure?.message ?? (err as Error).message };
       }
     }
     // Response headers as @vercel/cosmosdb-server's own handler sets them.

@@ -126,7 +126,7 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
       startCosmos({
         host,
         port: p,
-        journal: cosmosDir === undefined ? undefined : await openCosmosJournal(cosmosDir),
+        journal: cosmosDir === undefined ? undefined : await openCosmosJournal(cosmosDir, log),
         provision: options.cosmosProvision,
         log,
       }),

@@ -6,6 +6,7 @@ jest.mock("@azure/functions-core", () => mockCore.api, { virtual: true });
 import * as df from "durable-functions";
 import type { OrchestrationContext } from "durable-functions";
 import { handleManagementRequest } from "../../src/durable";
+import { fullDisk } from "../../../durable-log/test/enospc";
 import { startHarness, until, waitDone, type Harness } from "./harness";
 
 df.app.orchestration("waiter", function* (ctx: OrchestrationContext) {
@@ -41,6 +42,29 @@ afterAll(async () => {
 });
 
 describe("management HTTP API", () => {
+  it("answers 503 with Retry-After while the log cannot write, and serves again by itself", async () => {
+    const disk = await fullDisk();
+    try {
+      disk.full = true;
+      const refused = await h.request("POST", `${WEBHOOK}/orchestrators/quick/full1`, 5);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("1");
+      // Nothing is read either: the state in memory is ahead of the disk.
+      const read = await h.request("GET", `${WEBHOOK}/instances/full1`);
+      expect(read.status).toBe(503);
+      expect(read.headers.get("retry-after")).toBe("1");
+      expect(h.engine.persistenceStalled).toMatchObject({ code: "ENOSPC" });
+      disk.full = false;
+      await until(() => h.engine.persistenceStalled === undefined, 5000, "the log to catch up");
+      // The refused start was kept and written once space returned: a retry finds it, no restart.
+      const retried = await h.request("POST", `${WEBHOOK}/orchestrators/quick/full1`, 5);
+      expect([202, 409]).toContain(retried.status);
+      expect((await waitDone(h, "full1")).output).toBe(5);
+    } finally {
+      disk.restore();
+    }
+  });
+
   it("starts through the webhook with 202, Location and Retry-After, and validates input", async () => {
     const res = await h.request("POST", `${WEBHOOK}/orchestrators/quick/q1`, { n: 1 });
     expect(res.status).toBe(202);

@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { startEmulators, type RunningEmulators } from "../../src/emulators";
+import { fullDisk } from "../../../durable-log/test/enospc";
 import { cosmosClient } from "./cosmos-client";
 
 const root = path.resolve(__dirname, "..", "..", "..");
@@ -27,6 +28,63 @@ describe("Cosmos emulator persistence under DATA_DIR", () => {
   });
   afterEach(async () => {
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers 503 while the disk is full and serves again by itself once space returns", async () => {
+    const disk = await fullDisk();
+    let cosmos = await startCosmosOnly(dataDir);
+    let c = cosmosClient(cosmos.cosmos!.connectionString);
+    try {
+      const orders = c.client.database("shop").container("orders");
+      await orders.items.create({ id: "o1", customerId: "c1", total: 1 });
+      disk.full = true;
+      // The create is applied in memory but cannot be made durable: not acknowledged.
+      const refused = await orders.items
+        .create({ id: "o2", customerId: "c2", total: 2 })
+        .catch((err: { code?: number }) => err);
+      expect(refused).toMatchObject({ code: 503 });
+      // Nothing is served (not even reads) while the journal holds a change back.
+      const read = await orders
+        .item("o1", "c1")
+        .read()
+        .catch((err: { code?: number }) => err);
+      expect(read).toMatchObject({ code: 503 });
+      expect(disk.failures).toBeGreaterThan(0);
+      disk.full = false;
+      // The journal retries by itself: no restart, the held change lands, and the client's
+      // retry of the refused create finds it.
+      let o1: unknown;
+      for (let i = 0; i < 50 && !o1; i++) {
+        o1 = await orders
+          .item("o1", "c1")
+          .read()
+          .then((r) => r.resource)
+          .catch(() => new Promise((r) => setTimeout(r, 100)).then(() => undefined));
+      }
+      expect(o1).toMatchObject({ total: 1 });
+      const retried = await orders.items
+        .create({ id: "o2", customerId: "c2", total: 2 })
+        .catch((err: { code?: number }) => err);
+      expect(retried).toMatchObject({ code: 409 });
+      await orders.items.create({ id: "o3", customerId: "c3", total: 3 });
+    } finally {
+      disk.restore();
+      c.dispose();
+      await cosmos.close();
+    }
+    cosmos = await startCosmosOnly(dataDir);
+    c = cosmosClient(cosmos.cosmos!.connectionString);
+    try {
+      const { resources } = await c.client
+        .database("shop")
+        .container("orders")
+        .items.query("SELECT VALUE c.id FROM c")
+        .fetchAll();
+      expect(resources.sort()).toEqual(["o1", "o2", "o3"]);
+    } finally {
+      c.dispose();
+      await cosmos.close();
+    }
   });
 
   it("keeps documents, containers and their etags across a restart", async () => {
