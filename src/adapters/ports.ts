@@ -28,6 +28,9 @@ export interface OrderStore {
   list(query: {
     customerId?: string;
     status?: OrderStatus;
+    /** Created at or after `from` and before `to` (ISO 8601 UTC). */
+    from?: string;
+    to?: string;
     limit: number;
     continuationToken?: string;
     /** Only orders matching at least one of these (absent: every order). */

@@ -314,6 +314,9 @@ export function isUuid(value: string): boolean {
 export interface ListQuery {
   customerId?: string;
   status?: (typeof ORDER_STATUSES)[number];
+  /** Created at or after `from` and before `to` (ISO 8601, normalised to UTC). */
+  from?: string;
+  to?: string;
   limit: number;
   continuationToken?: string;
 }
@@ -345,6 +348,16 @@ export function validateListQuery(query: {
     if (!/^\d+$/.test(limit) || n < min || n > max) {
       errors.push({ parameter: "limit", detail: `must be a whole number from ${min} to ${max}` });
     } else result.limit = n;
+  }
+  for (const name of ["from", "to"] as const) {
+    const text = query.get(name);
+    if (text === null || text === "") continue;
+    const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
+    if (Number.isNaN(ms)) errors.push({ parameter: name, detail: "must be an ISO 8601 date-time" });
+    else result[name] = new Date(ms).toISOString();
+  }
+  if (result.from !== undefined && result.to !== undefined && result.from >= result.to) {
+    errors.push({ parameter: "from", detail: "must be before to" });
   }
   const token = query.get("continuationToken");
   if (token !== null && token !== "") result.continuationToken = token;

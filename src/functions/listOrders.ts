@@ -1,4 +1,5 @@
-// GET /api/orders?customerId=&status=&limit=&continuationToken=: one page of orders, newest first.
+// GET /api/orders?customerId=&status=&from=&to=&limit=&continuationToken=: one page of orders, newest first
+// (from/to: created at or after from, before to).
 // The store's continuation token is wrapped as src/http/paging.ts says. Callers see only what they may (src/auth/rights.ts listScope):
 // a customer their own orders, with or without a filter; an operator everything.
 import {

@@ -498,12 +498,22 @@ describe("listing", () => {
     const charging = (await get("/orders?status=Charging")).json as typeof page1;
     expect(charging.items.map((o) => o.orderId)).toEqual([mine[0]]);
     expect(((await get("/orders")).json as typeof page1).items).toHaveLength(4);
+
+    // The created-at range: at or after `from`, before `to`.
+    const all = ((await get("/orders")).json as { items: { createdAt: string }[] }).items;
+    const oldest = all.map((o) => o.createdAt).sort()[0];
+    const count = async (query: string) =>
+      ((await get(`/orders?${query}`)).json as typeof page1).items.length;
+    expect(await count(`from=${encodeURIComponent(oldest)}`)).toBe(4);
+    expect(await count(`to=${encodeURIComponent(oldest)}`)).toBe(0);
+    expect(await count("from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z")).toBe(0);
   });
 
   it("GET /orders rejects bad parameters naming them", async () => {
     for (const [query, parameter] of [
       ["limit=0", "limit"],
       ["status=Done", "status"],
+      ["from=today", "from"],
       ["continuationToken=%%%", "continuationToken"],
       ["continuationToken=bm90LWEtbnVtYmVy", "continuationToken"],
     ]) {

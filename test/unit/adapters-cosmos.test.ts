@@ -192,6 +192,14 @@ describe("Cosmos adapters against @vercel/cosmosdb-server", () => {
     expect(seen).toEqual(["4", "3", "2", "1", "0"]);
     const charging = await store.list({ customerId: "lister", status: "Charging", limit: 10 });
     expect(charging.items.map((o) => o.id.slice(-1))).toEqual(["4"]);
+    // Created at or after `from`, before `to`.
+    const range = await store.list({
+      customerId: "lister",
+      from: "2024-02-02T00:00:00.000Z",
+      to: "2024-02-04T00:00:00.000Z",
+      limit: 10,
+    });
+    expect(range.items.map((o) => o.id.slice(-1))).toEqual(["2", "1"]);
   });
 
   it("lists only the orders a caller may see (visibleTo: customer OR creating app OR approver)", async () => {

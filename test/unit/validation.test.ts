@@ -356,6 +356,25 @@ describe("small validators", () => {
       { customerId: "" },
       { ok: false, errors: [{ parameter: "customerId", detail: expect.any(String) }] },
     ],
+    [
+      { from: "2026-12-01T10:00:00+01:00", to: "2026-12-01T10:00:00Z" },
+      {
+        ok: true,
+        value: { from: "2026-12-01T09:00:00.000Z", to: "2026-12-01T10:00:00.000Z", limit: 25 },
+      },
+    ],
+    [
+      { from: "yesterday" },
+      { ok: false, errors: [{ parameter: "from", detail: expect.stringMatching(/ISO 8601/) }] },
+    ],
+    [
+      { to: "2026-13-01T00:00:00Z" },
+      { ok: false, errors: [{ parameter: "to", detail: expect.stringMatching(/ISO 8601/) }] },
+    ],
+    [
+      { from: "2026-12-01T10:00:00Z", to: "2026-12-01T10:00:00Z" },
+      { ok: false, errors: [{ parameter: "from", detail: "must be before to" }] },
+    ],
   ])("list query %j", (params, expected) => {
     expect(validateListQuery(new URLSearchParams(params))).toEqual(expected);
   });

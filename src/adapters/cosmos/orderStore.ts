@@ -66,6 +66,9 @@ export class CosmosOrderStore implements OrderStore {
   async list(query: {
     customerId?: string;
     status?: OrderStatus;
+    /** Created at or after `from` and before `to` (ISO 8601 UTC). */
+    from?: string;
+    to?: string;
     limit: number;
     continuationToken?: string;
     visibleTo?: Visibility;
@@ -98,6 +101,14 @@ export class CosmosOrderStore implements OrderStore {
     if (query.status !== undefined) {
       filters.push("c.status = @status");
       parameters.push({ name: "@status", value: query.status });
+    }
+    if (query.from !== undefined) {
+      filters.push("c.createdAt >= @from");
+      parameters.push({ name: "@from", value: query.from });
+    }
+    if (query.to !== undefined) {
+      filters.push("c.createdAt < @to");
+      parameters.push({ name: "@to", value: query.to });
     }
     const where = filters.length ? ` WHERE ${filters.join(" AND ")}` : "";
     const iterator = this.container.items.query<StoredOrder>(
