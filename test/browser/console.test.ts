@@ -168,7 +168,11 @@ it("an operator opens an order and sees its trace as a waterfall, with its histo
     "the trace's spans",
     20_000,
   );
-  expect(await page.getByRole("table", { name: "Orchestration history events" }).count()).toBe(1);
+  // The page loads its sections independently: the history may arrive after the trace.
+  const history = page.getByRole("table", { name: "Orchestration history events" });
+  await history.waitFor();
+  expect(await history.count()).toBe(1);
+  await history.getByText("chargePayment").first().waitFor();
   await page.getByRole("table", { name: "Payments" }).getByText("charge").first().waitFor();
   await expectNoSecrets(page);
   expect(errors).toEqual([]);
