@@ -10,7 +10,7 @@ import { getServices } from "../adapters/services";
 import { RIGHTS } from "../auth/rights";
 import { LIMITS, type ParameterError } from "../domain/validation";
 import { guardRoute } from "../http/guard";
-import { pageBody, readPaging } from "../http/paging";
+import { fetchPage, pageBody, readPaging } from "../http/paging";
 import { problems } from "../http/problem";
 import { json } from "../http/responses";
 
@@ -31,11 +31,15 @@ export async function listAudit(
       } else filters[name] = name === "orderId" ? value.trim().toLowerCase() : value.trim();
     }
     if (errors.length) return problems.invalid(errors);
-    const page = await getServices().audit.list({
-      ...filters,
-      limit: paging.limit,
-      ...(paging.token ? { continuationToken: paging.token } : {}),
-    });
+    const fetched = await fetchPage(paging.token, () =>
+      getServices().audit.list({
+        ...filters,
+        limit: paging.limit,
+        ...(paging.token ? { continuationToken: paging.token } : {}),
+      }),
+    );
+    if (!fetched.ok) return fetched.response;
+    const page = fetched.page;
     return json(200, pageBody(page.items, page.continuationToken));
   });
 }

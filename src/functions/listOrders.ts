@@ -13,7 +13,7 @@ import { RIGHTS, listScope } from "../auth/rights";
 import { validateListQuery } from "../domain/validation";
 import { forbidden } from "../http/auth";
 import { guardRoute } from "../http/guard";
-import { badToken, decodeToken, encodeToken } from "../http/paging";
+import { badToken, decodeToken, encodeToken, fetchPage } from "../http/paging";
 import { problems } from "../http/problem";
 import { json } from "../http/responses";
 import { orderView } from "../http/views";
@@ -34,21 +34,15 @@ export async function listOrders(
       storeToken = decodeToken(continuationToken);
       if (storeToken === undefined) return badToken();
     }
-    let page;
-    try {
-      page = await getServices().orders.list({
+    const fetched = await fetchPage(storeToken, () =>
+      getServices().orders.list({
         ...filters,
         continuationToken: storeToken,
         ...(scope.visibleTo ? { visibleTo: scope.visibleTo } : {}),
-      });
-    } catch (err) {
-      // A token that decodes but that the store refuses (Cosmos answers 400).
-      const code = (err as { code?: unknown }).code;
-      if (storeToken !== undefined && (code === 400 || /continuation/i.test(String(err)))) {
-        return badToken();
-      }
-      throw err;
-    }
+      }),
+    );
+    if (!fetched.ok) return fetched.response;
+    const page = fetched.page;
     return json(200, {
       items: page.items.map(orderView),
       continuationToken: page.continuationToken ? encodeToken(page.continuationToken) : null,

@@ -10,7 +10,7 @@ import type { RejectedState } from "../adapters/ports";
 import { getServices } from "../adapters/services";
 import { RIGHTS } from "../auth/rights";
 import { guardRoute } from "../http/guard";
-import { pageBody, readPaging } from "../http/paging";
+import { fetchPage, pageBody, readPaging } from "../http/paging";
 import { problems } from "../http/problem";
 import { json } from "../http/responses";
 import { rejectedMessageView } from "../operator/views";
@@ -31,11 +31,15 @@ export async function listRejectedMessages(
         { parameter: "state", detail: `must be one of ${STATES.join(", ")}` },
       ]);
     }
-    const page = await getServices().rejectedMessages.list({
-      limit: paging.limit,
-      ...(state ? { state: state as RejectedState } : {}),
-      ...(paging.token ? { continuationToken: paging.token } : {}),
-    });
+    const fetched = await fetchPage(paging.token, () =>
+      getServices().rejectedMessages.list({
+        limit: paging.limit,
+        ...(state ? { state: state as RejectedState } : {}),
+        ...(paging.token ? { continuationToken: paging.token } : {}),
+      }),
+    );
+    if (!fetched.ok) return fetched.response;
+    const page = fetched.page;
     return json(200, pageBody(page.items.map(rejectedMessageView), page.continuationToken));
   });
 }

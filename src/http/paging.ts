@@ -49,6 +49,25 @@ export function readPaging(
   return token === undefined ? { ok: false, response: badToken() } : { ok: true, limit, token };
 }
 
+/**
+ * Runs a store query that resumes from `token`: a token that decodes but that the store refuses
+ * (Cosmos answers 400) is the caller's bad input, a 400 naming the parameter, not a 500.
+ */
+export async function fetchPage<T>(
+  token: string | undefined,
+  query: () => Promise<T>,
+): Promise<{ ok: true; page: T } | { ok: false; response: HttpResponseInit }> {
+  try {
+    return { ok: true, page: await query() };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (token !== undefined && (code === 400 || /continuation/i.test(String(err)))) {
+      return { ok: false, response: badToken() };
+    }
+    throw err;
+  }
+}
+
 /** The JSON body of one page. */
 export function pageBody<T>(items: T[], storeToken: string | undefined) {
   return { items, continuationToken: storeToken ? encodeToken(storeToken) : null };

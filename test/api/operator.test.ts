@@ -3,6 +3,7 @@
 // every response checked against openapi.yaml: rejected messages (tokenised at rejection,
 // resubmitted through the intake, discarded), dead letters, stuck-order actions per the table,
 // the audit of every action, and who may call what.
+import { encodeToken } from "../../src/http/paging";
 import {
   invokeHttp,
   invokeServiceBus,
@@ -231,6 +232,16 @@ describe("rejected messages", () => {
     );
     expect(rest.items).toHaveLength(1);
     expect(rest.continuationToken).toBeNull();
+    // A token in our envelope that the store refuses is the caller's 400, not a 500.
+    const refused = encodeToken(btoa("not-a-number"));
+    for (const route of ["/operator/rejected-messages", "/operator/audit"]) {
+      const res = await get(`${route}?continuationToken=${refused}`);
+      expect({ route, status: res.status, errors: json(res).errors }).toEqual({
+        route,
+        status: 400,
+        errors: [expect.objectContaining({ parameter: "continuationToken" })],
+      });
+    }
   });
 });
 
