@@ -96,6 +96,9 @@ export class InMemoryOrderStore implements OrderStore {
   async list(query: {
     customerId?: string;
     status?: OrderStatus;
+    /** Created at or after `from` and before `to` (ISO 8601 UTC). */
+    from?: string;
+    to?: string;
     limit: number;
     continuationToken?: string;
     visibleTo?: Visibility;
@@ -116,6 +119,8 @@ export class InMemoryOrderStore implements OrderStore {
       .filter(visible)
       .filter((o) => query.customerId === undefined || o.customerId === query.customerId)
       .filter((o) => query.status === undefined || o.status === query.status)
+      .filter((o) => query.from === undefined || o.createdAt >= query.from)
+      .filter((o) => query.to === undefined || o.createdAt < query.to)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     const start = query.continuationToken ? Number(atob(query.continuationToken)) : 0;
     if (!Number.isInteger(start) || start < 0) throw new Error("invalid continuation token");
