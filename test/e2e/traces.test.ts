@@ -14,6 +14,7 @@ import {
   orderRequest,
   pollToOutcome,
   sleep,
+  waitForStage,
 } from "./support/e2e";
 
 let host: StartedHost;
@@ -247,4 +248,64 @@ describe("metrics", () => {
     expect((await read()).map((v, i) => v - before[i])).toEqual([sent, sent, sent, sent]);
     expect(after.map((v, i) => v - before[i])).toEqual([sent, sent, sent, sent]);
   }, 90000);
+});
+
+// Last in this file: it restarts the shared host.
+describe("an order that outlives a host restart", () => {
+  it("stays in its caller's trace: the orchestration span is reopened, not replaced", async () => {
+    const traceId = randomBytes(16).toString("hex");
+    const callerSpanId = randomBytes(8).toString("hex");
+    const res = await api.post("/orders", orderRequest({ quantity: 1, unitPrice: 150000 }), {
+      traceparent: `00-${traceId}-${callerSpanId}-01`,
+    });
+    expect(res.status).toBe(202);
+    const orderId: string = res.body.orderId;
+    await waitForStage(api, orderId, "AwaitingApproval");
+    // Before the restart: the activity that recorded AwaitingApproval ran under the
+    // orchestration's span, itself a child of the createOrder invocation.
+    const before = await eventually(
+      async () => {
+        const s = await spansOf(traceId);
+        const activity = s.find((x) => x.name === "activity setOrderStatus");
+        const create = s.find((x) => x.name === "function createOrder");
+        return activity && create ? { activity, create } : undefined;
+      },
+      "the spans before the restart",
+      15000,
+    );
+
+    await host.stop();
+    host = await startHost({ appDir: PROJECT_ROOT, dataDir: host.dataDir });
+    api = Api.forHost(host);
+    otlp = (host.endpoints as any).otlp.url;
+
+    const approval = await api.post(`/orders/${orderId}/approval`, {
+      approved: true,
+      reason: "checked after the restart",
+    });
+    expect(approval.status).toBe(202);
+    // The status URL on the restarted host's port.
+    const location = new URL(res.headers.get("location")!);
+    location.port = new URL(host.baseUrl).port;
+    expect((await pollToOutcome(api, location.href)).body.status).toBe("Completed");
+    // The new host's receiver holds what was exported after the restart, all in the one trace.
+    const spans = await eventually(
+      async () => {
+        const s = await spansOf(traceId);
+        return s.some((x) => x.name.startsWith("orchestration ")) &&
+          s.some((x) => x.name === "activity chargePayment")
+          ? s
+          : undefined;
+      },
+      "the orchestration span and the charge after the restart",
+      30000,
+    );
+    const orchestration = spans.filter((x) => x.name === "orchestration processOrder");
+    expect(orchestration).toHaveLength(1);
+    expect(orchestration[0].spanId).toBe(before.activity.parentSpanId);
+    expect(orchestration[0].parentSpanId).toBe(before.create.spanId);
+    expect(before.create.parentSpanId).toBe(callerSpanId);
+    const charge = spans.find((x) => x.name === "activity chargePayment")!;
+    expect(charge.parentSpanId).toBe(orchestration[0].spanId);
+  }, 120000);
 });

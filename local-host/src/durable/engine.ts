@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DurableLog } from "../../../durable-log/src";
 import type { FunctionInfo, FunctionInvoker } from "../contracts";
-import type { OrchestrationSpans } from "../telemetry/orchestrationSpans";
+import type { OrchestrationSpans, SpanIdentity } from "../telemetry/orchestrationSpans";
 import { ActivityRunner } from "./activities";
 import { clientBindingData, querySuffix } from "./binding";
 import type { ManagementApi } from "./api";
@@ -69,6 +69,15 @@ function positive(v: unknown, fallback: number): number {
  */
 const DEFAULT_CAP_PER_CPU = 100;
 
+/** New instances keep their span's identity; the span opens once the create is durable. */
+function spanHooks(spans: OrchestrationSpans | undefined) {
+  if (!spans) return {};
+  return {
+    newTrace: (traceparent?: string) => spans.identity(traceparent),
+    onStart: (id: string, name: string, trace: SpanIdentity) => spans.open(id, name, trace),
+  };
+}
+
 export class DurableEngine implements ManagementApi {
   readonly options: DurableEngineOptions;
   readonly state: EngineState;
@@ -119,7 +128,7 @@ export class DurableEngine implements ManagementApi {
       timers: this.#timers,
       functions: this.#functions,
       defaultVersion: this.#versioning.defaultVersion,
-      onStart: (id, name, traceparent) => options.spans?.start(id, name, traceparent),
+      ...spanHooks(options.spans),
       onFinish: (id, status) => options.spans?.finish(id, status),
     });
   }
@@ -181,6 +190,8 @@ export class DurableEngine implements ManagementApi {
   /** Re-derives volatile work from durable state: open activities run again, timers re-arm. */
   #recover(): void {
     for (const inst of this.state.live.values()) {
+      // The instance's span goes on where it was: same trace, same span id.
+      if (inst.trace) this.options.spans?.open(inst.instanceId, inst.name, inst.trace);
       const open = new Map<number, HistoryEvent>();
       const openTimers = new Map<number, HistoryEvent>();
       for (const e of inst.history) {

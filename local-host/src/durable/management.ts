@@ -2,6 +2,7 @@
 // restart, rewind, purge, entity signals, waiting for completion). Each answers only after its
 // op is durable; reads see live instances in memory and finished ones in the store.
 import { randomUUID } from "node:crypto";
+import type { SpanIdentity } from "../telemetry/orchestrationSpans";
 import type { ManagementApi } from "./api";
 import type { Committer } from "./commit";
 import { BadRequestError, StartConflictError } from "./errors";
@@ -25,7 +26,9 @@ export interface ManagementContext {
   timers: Timers;
   functions: FunctionRegistry;
   defaultVersion: string;
-  onStart?: (instanceId: string, name: string, traceparent?: string) => void;
+  /** The span identity a new instance keeps (from the caller's traceparent). */
+  newTrace?: (traceparent?: string) => SpanIdentity;
+  onStart?: (instanceId: string, name: string, trace: SpanIdentity) => void;
   onFinish?: (instanceId: string, status: InstanceRecord["status"]) => void;
 }
 
@@ -71,6 +74,7 @@ export class Management implements ClientOperations {
       );
     }
     if (existing) this.#cx.timers.cancelAllOf(id);
+    const trace = this.#cx.newTrace?.(traceparent);
     await this.#cx.committer.commit({
       t: "create",
       c: {
@@ -79,11 +83,12 @@ export class Management implements ClientOperations {
         version: version || this.#cx.defaultVersion,
         executionId: randomUUID(),
         input,
+        ...(trace ? { trace } : {}),
         time: nowIso(),
         seq: this.#state.nextSeq(),
       },
     });
-    this.#cx.onStart?.(id, fn.name, traceparent);
+    if (trace) this.#cx.onStart?.(id, fn.name, trace);
     this.#cx.scheduler.kick(id);
     return id;
   }

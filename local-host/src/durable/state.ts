@@ -241,6 +241,7 @@ export class EngineState {
       createdTime: c.time,
       lastUpdatedTime: c.time,
       parent: c.parent,
+      ...(c.trace ? { trace: c.trace } : {}),
       history: [],
       inbox: [{ seq: c.seq, event: executionStartedEvent(c) }],
     });

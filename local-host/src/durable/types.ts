@@ -1,5 +1,6 @@
 // Shapes shared by the engine's parts: DTFx history events (as the JS SDK reads them), instance
 // and entity records, and the operations written to the log.
+import type { SpanIdentity } from "../telemetry/orchestrationSpans";
 
 export const EventType = {
   ExecutionStarted: 0,
@@ -92,6 +93,8 @@ export interface InstanceRecord {
   createdTime: string;
   lastUpdatedTime: string;
   parent?: ParentRef;
+  /** The orchestration span's identity (reopened after a restart: one trace per instance). */
+  trace?: SpanIdentity;
   history: HistoryEvent[];
   inbox: InboxMessage[];
   /** Failure details kept for rewind and status. */
@@ -144,6 +147,7 @@ export interface CreateInstance {
   executionId: string;
   input: string | null;
   parent?: ParentRef;
+  trace?: SpanIdentity;
   time: string;
   seq: number;
 }

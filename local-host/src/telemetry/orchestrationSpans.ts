@@ -2,17 +2,23 @@
 // replaying orchestrator: one span per instance from its start to its terminal status, child of
 // the caller's trace context (the traceparent the durable client sends with start-new). The
 // engine passes this span's context with every orchestrator episode and activity it dispatches,
-// so activities are its children however often the orchestrator replays. Kept in memory: an
-// instance that outlives a host restart continues in a new trace.
+// so activities are its children however often the orchestrator replays. The span's identity
+// (`SpanIdentity`) is stored with the instance, so an instance that outlives a host restart is
+// reopened under the same span and stays in its caller's trace.
 import { randomBytes } from "node:crypto";
 
-interface Open {
+/** What the engine keeps with an instance to reopen its span after a restart (plain JSON). */
+export interface SpanIdentity {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
-  name: string;
-  startNs: bigint;
   sampled: boolean;
+  /** Start, epoch ms. */
+  startMs: number;
+}
+
+interface Open extends SpanIdentity {
+  name: string;
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -32,23 +38,32 @@ export function otlpSink(endpoint: string): SpanSink {
   };
 }
 
-const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString();
 
 export class OrchestrationSpans {
   readonly #open = new Map<string, Open>();
   constructor(readonly sink: SpanSink | undefined) {}
 
-  start(instanceId: string, name: string, traceparent: string | undefined): void {
+  /** A new span's identity: a child of `traceparent` when it is valid, else a new trace. */
+  identity(traceparent: string | undefined): SpanIdentity {
     const parent = TRACEPARENT.exec(traceparent?.trim().toLowerCase() ?? "");
-    if (this.#open.size >= MAX_OPEN) this.#open.delete(this.#open.keys().next().value as string);
-    this.#open.set(instanceId, {
+    return {
       traceId: parent?.[1] ?? randomBytes(16).toString("hex"),
       spanId: randomBytes(8).toString("hex"),
       ...(parent ? { parentSpanId: parent[2] } : {}),
-      name,
-      startNs: nowNs(),
       sampled: parent ? (parseInt(parent[3], 16) & 1) === 1 : true,
-    });
+      startMs: Date.now(),
+    };
+  }
+
+  /** Opens (or, after a restart, reopens) the span of an instance. */
+  open(instanceId: string, name: string, identity: SpanIdentity): void {
+    if (this.#open.size >= MAX_OPEN) this.#open.delete(this.#open.keys().next().value as string);
+    this.#open.set(instanceId, { ...identity, name });
+  }
+
+  start(instanceId: string, name: string, traceparent: string | undefined): void {
+    this.open(instanceId, name, this.identity(traceparent));
   }
 
   /** The traceContext for an invocation dispatched on behalf of this instance. */
@@ -79,8 +94,8 @@ export class OrchestrationSpans {
                   ...(o.parentSpanId ? { parentSpanId: o.parentSpanId } : {}),
                   name: `orchestration ${o.name}`,
                   kind: 1,
-                  startTimeUnixNano: o.startNs.toString(),
-                  endTimeUnixNano: nowNs().toString(),
+                  startTimeUnixNano: ns(o.startMs),
+                  endTimeUnixNano: ns(Date.now()),
                   attributes: [
                     { key: "durable.instance_id", value: { stringValue: instanceId } },
                     { key: "durable.runtime_status", value: { stringValue: status } },
