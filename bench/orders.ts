@@ -19,6 +19,7 @@ import { performance } from "node:perf_hooks";
 import { issuerOf, mintToken, tokenFor } from "../local-host/src/token";
 import type { BenchContext } from "./lib/context";
 import { countersPer, readCounters, startHost, type RunningHost } from "./lib/host";
+import type { Overhead } from "./lib/overhead";
 import { closedLoop, httpPool, openLoop, type Http } from "./lib/load";
 import { cpuPer, peakRssMiB, sampleCpu, totalUnderTest } from "./lib/proc";
 import { rate, round, summarise, type Percentiles } from "./lib/stats";
@@ -66,6 +67,8 @@ export interface OrdersFigures {
   paced: PacedFigures[];
   startup: { readyMs: number; firstAcceptedMs: number };
   peakRssMiB: Record<string, number>;
+  /** Against `direct` in the same run (set by the dispatcher). */
+  durabilityOverhead?: Overhead;
 }
 
 interface Client {

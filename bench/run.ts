@@ -9,17 +9,19 @@ import fs from "node:fs";
 import path from "node:path";
 import { run as chaos } from "./chaos";
 import { run as cosmos } from "./cosmos";
+import { run as direct, type DirectFigures } from "./direct";
 import { run as durableEngine } from "./durable-engine";
 import { run as durableLog } from "./durable-log";
 import { parseArgs } from "./lib/args";
 import { lineChart } from "./lib/chart";
+import { durabilityOverhead } from "./lib/overhead";
 import type { BenchContext } from "./lib/context";
 import { ROOT } from "./lib/host";
 import { report } from "./lib/report";
 import { latestResults, newResults, writeResults, type BenchResults } from "./lib/results";
 import { run as orders, type OrdersFigures } from "./orders";
 import { run as peer, type PeerFigures } from "./peer";
-import { ordersTables, peerTables } from "./lib/report";
+import { directTable, ordersTables, peerTables } from "./lib/report";
 import { run as servicebus } from "./servicebus";
 import { run as soak } from "./soak";
 import { run as startup } from "./startup";
@@ -31,6 +33,7 @@ const benchmarks: Record<string, (ctx: BenchContext) => Promise<unknown>> = {
   "durable-engine": durableEngine,
   servicebus,
   orders,
+  direct,
   startup,
   peer,
   chaos,
@@ -40,11 +43,12 @@ const benchmarks: Record<string, (ctx: BenchContext) => Promise<unknown>> = {
 /** Run only when named: chaos is a 30-minute soak by default, soak runs 200k instances. */
 const OPT_IN = new Set(["chaos", "soak"]);
 /** The default set under --quick: the figures the issue asks for, in under a minute. */
-const QUICK_DEFAULT = ["orders", "peer"];
+const QUICK_DEFAULT = ["orders", "direct", "peer"];
 
 /** Table formatters by benchmark, for the printed report and `report`. */
 const formatters: Record<string, (figures: never) => string> = {
   orders: (f: OrdersFigures) => ordersTables(f),
+  direct: (f: DirectFigures) => directTable(f),
   peer: (f: PeerFigures) => peerTables(f),
 };
 
@@ -115,6 +119,12 @@ async function main(): Promise<void> {
     if (typeof completed === "number") results.completedOrdersPerSec = completed;
   }
   results.finishedAt = new Date().toISOString();
+  // Durability overhead: both legs of the same run, kept with the orders figures.
+  const ordersFigures = results.benchmarks.orders as OrdersFigures | undefined;
+  const directFigures = results.benchmarks.direct as DirectFigures | undefined;
+  if (ordersFigures && directFigures) {
+    ordersFigures.durabilityOverhead = durabilityOverhead(ordersFigures, directFigures);
+  }
   const peerFigures = results.benchmarks.peer as PeerFigures | undefined;
   if (args.write && peerFigures && peerFigures.rates.length > 1) {
     console.log(`chart: ${writeChart(peerFigures, chartConditions(results))}`);

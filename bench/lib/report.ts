@@ -2,6 +2,7 @@
  * Markdown tables from a results JSON, for the terminal and for docs/performance.md
  * (`npm run bench -- report [file]` reprints the newest run's).
  */
+import type { Overhead } from "./overhead";
 import type { BenchResults } from "./results";
 
 /** Numbers as the tables show them: thousands separated, up to `digits` decimals. */
@@ -153,7 +154,7 @@ interface OrdersLike {
   }[];
   startup: { readyMs: number; firstAcceptedMs: number };
   peakRssMiB: Record<string, number>;
-  direct?: { msPerOrder: number; throughHostMsPerOrder: number; ratio: number };
+  durabilityOverhead?: Overhead;
 }
 
 const trio = (d: Dist | undefined) => (d ? `${fmt(d.p50)} / ${fmt(d.p95)} / ${fmt(d.p99)}` : "–");
@@ -217,8 +218,25 @@ export function ordersTables(o: OrdersLike): string {
     ["hops per order (saturation run)", "count"],
     HOPS.map(([label, key]) => [label, fmt(s.hopsPerOrder[key], 2)]),
   );
-  const direct = o.direct
-    ? `\nDurability overhead: activities called directly ${fmt(o.direct.msPerOrder, 2)} ms per order vs ${fmt(o.direct.throughHostMsPerOrder, 2)} ms through the host = ${fmt(o.direct.ratio, 2)}×\n`
+  const d = o.durabilityOverhead;
+  const direct = d
+    ? `\n${table(
+        ["durability overhead", "through the host", "handlers called directly", "host ÷ direct"],
+        [
+          [
+            "time per order (from orders/s)",
+            `${fmt(d.throughHost.ordersPerSec)} orders/s`,
+            `${fmt(d.direct.ordersPerSec)} orders/s`,
+            `**${fmt(d.throughputRatio, 2)}×**`,
+          ],
+          [
+            "CPU ms per order",
+            fmt(d.throughHost.cpuMsPerOrder, 2),
+            fmt(d.direct.cpuMsPerOrder, 2),
+            `**${fmt(d.cpuRatio, 2)}×**`,
+          ],
+        ],
+      )}\n`
     : "";
   return (
     `${main}\n\n` +
@@ -227,4 +245,29 @@ export function ordersTables(o: OrdersLike): string {
     `Start-up: host ready ${fmt(o.startup.readyMs, 0)} ms, first order accepted ${fmt(o.startup.firstAcceptedMs, 0)} ms after spawn (build excluded)\n\n` +
     `Peak RSS MiB: ${byProcess(o.peakRssMiB)}\n`
   );
+}
+
+interface DirectLike {
+  clients: number;
+  seconds: number;
+  orders: number;
+  ordersPerSec: number;
+  cpuMsPerOrder: Record<string, number>;
+  loadAverage?: number;
+  errors: number;
+}
+
+/** The direct leg alone (the ratio against the host is in the orders section when both ran). */
+export function directTable(d: DirectLike): string {
+  return `${table(
+    ["handlers called directly (no engine)", "orders/s", "CPU ms per order", "errors"],
+    [
+      [
+        `closed loop, ${d.clients} clients, ${d.seconds} s, ${d.orders} orders (load ${fmt(d.loadAverage)})`,
+        `**${fmt(d.ordersPerSec)}**`,
+        `${fmt(d.cpuMsPerOrder.total, 2)} (${byProcess(d.cpuMsPerOrder, ["total"])})`,
+        d.errors,
+      ],
+    ],
+  )}\n`;
 }
