@@ -42,13 +42,25 @@ export class CosmosOrderStore implements OrderStore {
     outcome?: OrderOutcome,
     decidedBy?: DecidedBy,
   ): Promise<Order> {
+    return this.#update(orderId, (current) =>
+      // Replays and retried activities land here: the change already happened.
+      current.status === status
+        ? undefined
+        : applyStatus(current, status, outcome, this.now(), decidedBy),
+    );
+  }
+
+  /**
+   * Read, change, replace with the read's etag; on a concurrent write (412) read again, up to
+   * MAX_UPDATE_ATTEMPTS times. `change` returns undefined when there is nothing to write.
+   */
+  async #update(orderId: string, change: (current: Order) => Order | undefined): Promise<Order> {
     for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
       const { resource } = await this.container.item(orderId, orderId).read<StoredOrder>();
       if (!resource) throw new OrderNotFoundError(orderId);
       const current = withoutSystemProperties(resource);
-      // Replays and retried activities land here: the change already happened.
-      if (current.status === status) return current;
-      const next = applyStatus(current, status, outcome, this.now(), decidedBy);
+      const next = change(current);
+      if (next === undefined) return current;
       try {
         const { resource: saved } = await this.container
           .item(orderId, orderId)
@@ -129,27 +141,11 @@ export class CosmosOrderStore implements OrderStore {
   }
 
   async recordAction(orderId: string, action: OrderAction): Promise<Order> {
-    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
-      const { resource } = await this.container.item(orderId, orderId).read<StoredOrder>();
-      if (!resource) throw new OrderNotFoundError(orderId);
-      const current = withoutSystemProperties(resource);
-      const next: Order = {
-        ...current,
-        operatorActions: [...(current.operatorActions ?? []), action],
-        updatedAt: this.now().toISOString(),
-      };
-      try {
-        const { resource: saved } = await this.container
-          .item(orderId, orderId)
-          .replace<Order>(next, {
-            accessCondition: { type: "IfMatch", condition: resource._etag! },
-          });
-        return withoutSystemProperties(saved ?? next);
-      } catch (err) {
-        if (cosmosStatus(err) !== 412) throw err;
-      }
-    }
-    throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);
+    return this.#update(orderId, (current) => ({
+      ...current,
+      operatorActions: [...(current.operatorActions ?? []), action],
+      updatedAt: this.now().toISOString(),
+    }));
   }
 
   async listStale(query: {
