@@ -10,12 +10,9 @@ import { getServices } from "../adapters/services";
 import { scrubCardNumbers } from "../adapters/scrub";
 import { RIGHTS } from "../auth/rights";
 import { guardRoute } from "../http/guard";
-import { readReason } from "../http/operatorBody";
+import { noMessage, readDeadLetterAction } from "../http/deadLetterTarget";
 import { json } from "../http/responses";
 import { audit } from "../operator/audit";
-import { DEAD_LETTER_QUEUES } from "../operator/deadLetters";
-import { unknownQueue } from "./listDeadLetters";
-import { noMessage } from "./resubmitDeadLetter";
 
 export async function discardDeadLetter(
   request: HttpRequest,
@@ -23,11 +20,9 @@ export async function discardDeadLetter(
 ): Promise<HttpResponseInit> {
   const route = "POST /operator/dead-letters/{queue}/{sequenceNumber}/discard";
   return guardRoute(request, context, route, RIGHTS.operate, async ({ caller }) => {
-    const { queue = "", sequenceNumber = "" } = request.params;
-    if (!DEAD_LETTER_QUEUES.includes(queue)) return unknownQueue(queue);
-    if (!/^\d{1,19}$/.test(sequenceNumber)) return noMessage(queue, sequenceNumber);
-    const body = await readReason(request);
-    if (!body.ok) return body.response;
+    const target = await readDeadLetterAction(request);
+    if (!target.ok) return target.response;
+    const { queue, sequenceNumber, reason } = target;
     const settled = await getServices().deadLetters.settle(queue, sequenceNumber, async (m) => m);
     if (!settled) return noMessage(queue, sequenceNumber);
     const message = settled.result;
@@ -35,7 +30,7 @@ export async function discardDeadLetter(
       caller,
       "discard",
       { kind: "dead-letter", id: `${queue}/${sequenceNumber}` },
-      body.reason,
+      reason,
       {
         queue,
         ...(message.messageId ? { messageId: message.messageId } : {}),

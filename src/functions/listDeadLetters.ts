@@ -9,6 +9,7 @@ import {
 } from "@azure/functions";
 import { getServices } from "../adapters/services";
 import { RIGHTS } from "../auth/rights";
+import { unknownQueue } from "../http/deadLetterTarget";
 import { guardRoute } from "../http/guard";
 import { pageBody, readPaging } from "../http/paging";
 import { problems } from "../http/problem";
@@ -38,11 +39,6 @@ export async function listDeadLetters(
     return json(200, pageBody(page.items.map(deadLetterView), page.continuationToken));
   });
 }
-
-export const unknownQueue = (queue: string) =>
-  problems.notFound(
-    `No dead-letter queue ${JSON.stringify(queue)}: it is one of ${DEAD_LETTER_QUEUES.join(", ")}.`,
-  );
 
 app.http("listDeadLetters", {
   methods: ["GET"],

@@ -7,12 +7,11 @@ import * as df from "durable-functions";
 import { getServices } from "../adapters/services";
 import { RIGHTS } from "../auth/rights";
 import { guardRoute } from "../http/guard";
-import { readReason } from "../http/operatorBody";
+import { noMessage, readDeadLetterAction } from "../http/deadLetterTarget";
 import { problems } from "../http/problem";
 import { json } from "../http/responses";
 import { audit } from "../operator/audit";
-import { DEAD_LETTER_QUEUES, NotResubmitted, resubmitDeadLetter } from "../operator/deadLetters";
-import { unknownQueue } from "./listDeadLetters";
+import { NotResubmitted, resubmitDeadLetter } from "../operator/deadLetters";
 
 export async function resubmitDeadLetterMessage(
   request: HttpRequest,
@@ -21,11 +20,9 @@ export async function resubmitDeadLetterMessage(
 ): Promise<HttpResponseInit> {
   const route = "POST /operator/dead-letters/{queue}/{sequenceNumber}/resubmit";
   return guardRoute(request, context, route, RIGHTS.operate, async ({ caller }) => {
-    const { queue = "", sequenceNumber = "" } = request.params;
-    if (!DEAD_LETTER_QUEUES.includes(queue)) return unknownQueue(queue);
-    if (!/^\d{1,19}$/.test(sequenceNumber)) return noMessage(queue, sequenceNumber);
-    const body = await readReason(request);
-    if (!body.ok) return body.response;
+    const target = await readDeadLetterAction(request);
+    if (!target.ok) return target.response;
+    const { queue, sequenceNumber, reason } = target;
     let settled;
     try {
       settled = await getServices().deadLetters.settle(queue, sequenceNumber, (message) =>
@@ -56,7 +53,7 @@ export async function resubmitDeadLetterMessage(
       caller,
       "resubmit",
       { kind: "dead-letter", id: `${queue}/${sequenceNumber}` },
-      body.reason,
+      reason,
       {
         queue,
         ...(messageId ? { messageId } : {}),
@@ -71,11 +68,6 @@ export async function resubmitDeadLetterMessage(
     });
   });
 }
-
-export const noMessage = (queue: string, sequenceNumber: string) =>
-  problems.notFound(
-    `No message ${sequenceNumber} in the dead-letter queue of ${queue} (already resubmitted or discarded?).`,
-  );
 
 df.app.client.http("resubmitDeadLetter", {
   methods: ["POST"],
