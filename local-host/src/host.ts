@@ -33,6 +33,7 @@ import type { EmulatorsOptions, RunningEmulators } from "./emulators";
 import { startEmulatorsProcess, type EmulatorsChild } from "./emulators-client";
 import { superviseEmulators } from "./emulators-supervisor";
 import { startTelemetry, type Telemetry } from "./telemetry/setup";
+import { writeStdout } from "./stdout";
 
 export interface HostOptions {
   appDir: string;
@@ -89,7 +90,7 @@ export function projectRoot(): string {
   }
 }
 
-export function timestampLog(write: (s: string) => void = (s) => process.stdout.write(s)): HostLog {
+export function timestampLog(write: (s: string) => void = writeStdout): HostLog {
   return (level, message) => {
     if (level === "debug" && process.env.LOCALHOST_DEBUG !== "true") return;
     write(`[${new Date().toISOString()}] ${level === "info" ? "" : `${level}: `}${message}\n`);
@@ -151,7 +152,7 @@ export class Host {
     const t0 = performance.now();
     const since = () => `${Math.round(performance.now() - t0)} ms`;
     const o = this.options;
-    const print = o.print ?? ((s: string) => process.stdout.write(s + "\n"));
+    const print = o.print ?? ((s: string) => writeStdout(s + "\n"));
     const appDir = path.resolve(o.appDir);
     const dataDir = path.resolve(o.dataDir);
     fs.mkdirSync(dataDir, { recursive: true });

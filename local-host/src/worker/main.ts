@@ -6,15 +6,24 @@ import fs from "node:fs";
 import { FunctionsCore } from "./functionsCore";
 import type { FunctionInfo } from "../contracts";
 import { WORKER_APP_DIR_ENV, type HostToWorker, type WorkerToHost } from "./protocol";
+import { Outbox } from "./outbox";
 
 const core = new FunctionsCore({
   onLog: (entry) => send({ type: "log", entry }),
 });
 core.installAsModule();
 
+// When the host died the channel is gone; nothing useful can be done then.
+const outbox = new Outbox<WorkerToHost>(process, (messages) => ({ type: "batch", messages }));
+
 function send(message: WorkerToHost): void {
-  // The channel may be gone when the host died; nothing useful can be done then.
-  if (process.connected) process.send?.(message);
+  outbox.send(message);
+}
+
+/** Sends `message` and everything queued before it now: the process is about to exit. */
+function sendNow(message: WorkerToHost): void {
+  outbox.send(message);
+  outbox.flush();
 }
 
 function errorParts(err: unknown): { message: string; stack?: string } {
@@ -80,26 +89,29 @@ function init(env: Record<string, string>): void {
   load(appDir).then(
     (functions) => send({ type: "ready", functions }),
     (err: unknown) => {
-      send({ type: "loadError", ...errorParts(err) });
+      sendNow({ type: "loadError", ...errorParts(err) });
       // Give the IPC message time to flush before exiting.
       setTimeout(() => process.exit(1), 50);
     },
   );
 }
 
-process.on("message", (message: HostToWorker) => {
-  if (message.type === "init") init(message.env);
+function receive(message: HostToWorker): void {
+  if (message.type === "batch") message.messages.forEach(receive);
+  else if (message.type === "init") init(message.env);
   else if (message.type === "invoke") void invoke(message);
   else if (message.type === "terminate") {
     void core
       .runAppHooks("appTerminate", appDir)
       .catch(() => undefined)
       .finally(() => {
-        send({ type: "terminated" });
+        sendNow({ type: "terminated" });
         process.exit(0);
       });
   }
-});
+}
+
+process.on("message", receive);
 // Ctrl+C (or `timeout`, npm, ...) signals the whole process group: the host decides when the
 // worker stops (after draining), so the worker ignores them and exits with the host's channel.
 process.on("SIGINT", () => undefined);
@@ -108,6 +120,7 @@ process.on("SIGTERM", () => undefined);
 process.on("disconnect", () => process.exit(0));
 // An app error escaping a handler must not leave a half-dead worker: the host restarts it.
 process.on("uncaughtException", (err) => {
+  outbox.flush();
   process.stderr.write(`Worker uncaught exception: ${err.stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import type { LogEntry, RpcInvocationRequest, RpcInvocationResponse } from "./fu
 import { countInvocation } from "../counters";
 import { debuggerUrl, inspectExecArgv, waitForPortFree, type InspectAddress } from "./inspect";
 import { WORKER_APP_DIR_ENV, type HostToWorker, type WorkerToHost } from "./protocol";
+import { Outbox } from "./outbox";
 
 export type HostLog = (level: "debug" | "info" | "warn" | "error", message: string) => void;
 
@@ -39,6 +40,8 @@ export class WorkerExitedError extends Error {
 
 export class WorkerProcess implements FunctionInvoker {
   #child: ChildProcess | undefined;
+  /** Invocations for #child, sent once per turn (see ./outbox.ts). */
+  #outbox: Outbox<HostToWorker> | undefined;
   #ready: Promise<void> | undefined;
   #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -103,6 +106,7 @@ export class WorkerProcess implements FunctionInvoker {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.#child = child;
+    this.#outbox = new Outbox<HostToWorker>(child, (messages) => ({ type: "batch", messages }));
     if (child.pid !== undefined) this.#options.onSpawn?.(child.pid);
     const env = fullEnv ?? Promise.resolve(this.#options.env);
     env.then(
@@ -114,8 +118,11 @@ export class WorkerProcess implements FunctionInvoker {
       () => child.kill("SIGKILL"),
     );
     const ready = new Promise<void>((resolve, reject) => {
-      child.on("message", (message: WorkerToHost) => {
+      const receive = (message: WorkerToHost): void => {
         switch (message.type) {
+          case "batch":
+            message.messages.forEach(receive);
+            break;
           case "ready":
             this.#functions = message.functions;
             resolve();
@@ -137,7 +144,8 @@ export class WorkerProcess implements FunctionInvoker {
           default:
             break;
         }
-      });
+      };
+      child.on("message", receive);
       child.on("exit", (code, signal) => {
         reject(
           new Error(
@@ -238,7 +246,8 @@ export class WorkerProcess implements FunctionInvoker {
       }
     }
     const child = this.#child;
-    if (!child || !child.connected) {
+    const outbox = this.#outbox;
+    if (!child || !child.connected || !outbox) {
       throw new WorkerExitedError(
         `The worker process is not running; '${functionName}' was not run.`,
       );
@@ -248,9 +257,9 @@ export class WorkerProcess implements FunctionInvoker {
     return new Promise<RpcInvocationResponse>((resolve, reject) => {
       this.#pending.set(id, { functionName, resolve, reject });
       const message: HostToWorker = { type: "invoke", id, functionName, request };
-      child.send(message, (err) => {
-        if (err) this.#settle(id, (p) => p.reject(new WorkerExitedError(err.message)));
-      });
+      outbox.send(message, (err) =>
+        this.#settle(id, (p) => p.reject(new WorkerExitedError(err.message))),
+      );
     });
   }
 
@@ -265,6 +274,8 @@ export class WorkerProcess implements FunctionInvoker {
   async #terminate(child: ChildProcess, timeoutMs: number): Promise<void> {
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     try {
+      // Invocations queued this turn go first, as they were sent first.
+      if (child === this.#child) this.#outbox?.flush();
       if (child.connected) child.send({ type: "terminate" } satisfies HostToWorker);
     } catch {
       child.kill("SIGKILL");

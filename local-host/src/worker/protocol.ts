@@ -8,7 +8,9 @@ export type HostToWorker =
   /** The complete environment (it may add emulator endpoints to the one the worker forked with); then load the app. */
   | { type: "init"; env: Record<string, string> }
   | { type: "invoke"; id: number; functionName: string; request: RpcInvocationRequest }
-  | { type: "terminate" };
+  | { type: "terminate" }
+  /** Several of the above, in order (see ./outbox.ts). */
+  | { type: "batch"; messages: HostToWorker[] };
 
 export type WorkerToHost =
   | { type: "ready"; functions: FunctionInfo[] }
@@ -16,7 +18,9 @@ export type WorkerToHost =
   | { type: "result"; id: number; response: RpcInvocationResponse }
   | { type: "failed"; id: number; message: string; stack?: string }
   | { type: "log"; entry: LogEntry }
-  | { type: "terminated" };
+  | { type: "terminated" }
+  /** Several of the above, in order (see ./outbox.ts). */
+  | { type: "batch"; messages: WorkerToHost[] };
 
 /** Options the host passes to the worker through its environment. */
 export const WORKER_APP_DIR_ENV = "LOCALHOST_WORKER_APP_DIR";
