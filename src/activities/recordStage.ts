@@ -6,7 +6,6 @@
 import type { InvocationContext } from "@azure/functions";
 import { getServices } from "../adapters/services";
 import type { Order, OrderStatus } from "../domain/order";
-import { canTransition } from "../domain/status";
 import { logError, logInfo } from "../observability/log";
 import { approvalDecided, orderFinished } from "../observability/metrics";
 import { ORDER_FINISHED_EVENT } from "../observability/metricNames";
@@ -29,31 +28,20 @@ export async function recordStage(
     ...(record.via ? { via: record.via } : {}),
   };
   try {
-    const orders = getServices().orders;
-    // The status before this call: a retried call that changes nothing is not counted again.
-    const before =
-      record.outcome || record.decidedBy || record.via || options.doneAt
-        ? await orders.get(orderId)
-        : undefined;
-    if (before && options.doneAt && before.status === options.doneAt) return before;
-    // A retry after the first write finds the order at `via` already (or at `status`): only the
-    // writes still missing are made.
-    if (
-      record.via &&
-      before &&
-      before.status !== record.status &&
-      canTransition(before.status, record.via)
-    )
-      await orders.updateStatus(orderId, record.via, undefined, record.decidedBy);
-    const order = await orders.updateStatus(
+    // One store call: a retry that finds the changes made writes nothing (and counts nothing
+    // again); a retry after the first of two writes makes only the second.
+    const { before, after } = await getServices().orders.advance(
       orderId,
-      record.status,
-      record.outcome,
-      record.decidedBy,
+      [
+        ...(record.via ? [{ status: record.via, decidedBy: record.decidedBy }] : []),
+        { status: record.status, outcome: record.outcome, decidedBy: record.decidedBy },
+      ],
+      options.doneAt ? { doneAt: options.doneAt } : {},
     );
+    if (options.doneAt && after.status === options.doneAt) return after;
     logInfo(context, "order.status.set", fields);
-    if (before) recordChange(context, orderId, before, order, record);
-    return order;
+    recordChange(context, orderId, before, after, record);
+    return after;
   } catch (err) {
     logError(context, "order.status.failed", err, fields);
     throw err;

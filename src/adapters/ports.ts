@@ -10,6 +10,7 @@ import type {
   OrderStatus,
   PaymentMethodRef,
 } from "../domain/order";
+import type { StageStep } from "../domain/status";
 
 export interface OrderStore {
   /** Creates the order; resolves `{ created: false, existing }` when the id is already taken. */
@@ -25,6 +26,17 @@ export interface OrderStore {
     outcome?: OrderOutcome,
     decidedBy?: DecidedBy,
   ): Promise<Order>;
+  /**
+   * Records `steps` in order, each as its own etag-guarded write (see nextStage in
+   * domain/status.ts for which are still missing); `before` is the order as the first write
+   * found it, `after` as the last left it. Nothing is written when the order is at the last
+   * step or at `doneAt` already.
+   */
+  advance(
+    orderId: string,
+    steps: readonly StageStep[],
+    options?: { doneAt?: OrderStatus },
+  ): Promise<{ before: Order; after: Order }>;
   list(query: {
     customerId?: string;
     status?: OrderStatus;

@@ -68,3 +68,31 @@ export function applyStatus(
   if (decider) next.decidedBy = decider;
   return next;
 }
+
+/** One stage to record on an order. */
+export interface StageStep {
+  status: OrderStatus;
+  outcome?: OrderOutcome;
+  decidedBy?: DecidedBy;
+}
+
+/**
+ * The next stage to write on the way to the last of `steps`, or undefined when nothing is left:
+ * the order is at the last step, or at `doneAt` (where the caller ends; an earlier attempt got
+ * there). A step before the last is written only where the lifecycle allows it from where the
+ * order is (a retry finds it made); the last throws InvalidTransitionError when forbidden.
+ */
+export function nextStage(
+  current: Order,
+  steps: readonly StageStep[],
+  doneAt?: OrderStatus,
+): StageStep | undefined {
+  const last = steps[steps.length - 1];
+  if (!last || current.status === last.status || current.status === doneAt) return undefined;
+  const via = steps
+    .slice(0, -1)
+    .find((s) => s.status !== current.status && canTransition(current.status, s.status));
+  if (via) return via;
+  assertTransition(current.status, last.status);
+  return last;
+}

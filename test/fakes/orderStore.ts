@@ -14,7 +14,7 @@ import type {
   OrderOutcome,
   OrderStatus,
 } from "../../src/domain/order";
-import { applyStatus } from "../../src/domain/status";
+import { applyStatus, nextStage, type StageStep } from "../../src/domain/status";
 import { Failures } from "./failures";
 
 interface Stored {
@@ -91,6 +91,23 @@ export class InMemoryOrderStore implements OrderStore {
       return structuredClone(next);
     }
     throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);
+  }
+
+  /** Each missing step through updateStatus, so a test that fails one write fails it here. */
+  async advance(
+    orderId: string,
+    steps: readonly StageStep[],
+    options: { doneAt?: OrderStatus } = {},
+  ): Promise<{ before: Order; after: Order }> {
+    this.failures.check("get");
+    let current = await this.get(orderId);
+    if (!current) throw new OrderNotFoundError(orderId);
+    const before = current;
+    for (;;) {
+      const step = nextStage(current, steps, options.doneAt);
+      if (!step) return { before, after: current };
+      current = await this.updateStatus(orderId, step.status, step.outcome, step.decidedBy);
+    }
   }
 
   async list(query: {

@@ -162,6 +162,84 @@ describe("Cosmos adapters against @vercel/cosmosdb-server", () => {
     );
   });
 
+  it("advance: after its own write a stage costs one request; a version replaced since is re-read", async () => {
+    const container = cosmos.database.container("orders");
+    const calls: string[] = [];
+    // Counts the point operations the store makes on the container.
+    const counting = new Proxy(container, {
+      get(target, prop, receiver) {
+        if (prop === "items") {
+          const items = target.items;
+          return new Proxy(items, {
+            get(t, p, r) {
+              if (p !== "create") return Reflect.get(t, p, r);
+              return (...args: Parameters<typeof items.create>) => {
+                calls.push("create");
+                return t.create(...args);
+              };
+            },
+          });
+        }
+        if (prop !== "item") return Reflect.get(target, prop, receiver);
+        return (id: string, pk: string) => {
+          const item = target.item(id, pk);
+          return new Proxy(item, {
+            get(t, p, r) {
+              const f = Reflect.get(t, p, r) as unknown;
+              if ((p !== "read" && p !== "replace") || typeof f !== "function") return f;
+              return (...args: unknown[]) => {
+                calls.push(String(p));
+                return (f as (...a: unknown[]) => unknown).apply(t, args);
+              };
+            },
+          });
+        };
+      },
+    });
+    const store = new CosmosOrderStore(counting);
+    const order = sampleOrder({ id: "a0000000-0000-4000-8000-000000000004" });
+    await store.create(order);
+    await store.advance(order.id, [{ status: "Charging" }]);
+    const { before, after } = await store.advance(order.id, [
+      { status: "Paid" },
+      { status: "Notifying" },
+    ]);
+    expect([before.status, after.status]).toEqual(["Charging", "Notifying"]);
+    // Each stage one replace from the version the store wrote last: no reads.
+    expect(calls).toEqual(["create", "replace", "replace", "replace"]);
+
+    // Nothing to write is never decided on a remembered version: it reads first.
+    calls.length = 0;
+    expect((await store.advance(order.id, [{ status: "Notifying" }])).after.status).toBe(
+      "Notifying",
+    );
+    expect(
+      (await store.advance(order.id, [{ status: "Notifying" }], { doneAt: "Completed" })).after
+        .status,
+    ).toBe("Notifying");
+    expect(calls).toEqual(["read", "read"]);
+
+    // Another writer replaced it meanwhile: the remembered etag gets a 412, then read and retry.
+    await container.items.upsert({ ...(await store.get(order.id)), customerId: "concurrent" });
+    calls.length = 0;
+    const done = await store.advance(order.id, [
+      { status: "Completed", outcome: { status: "Completed" } },
+    ]);
+    expect(done.after).toMatchObject({ status: "Completed", customerId: "concurrent" });
+    expect(calls).toEqual(["replace", "read", "replace"]);
+    expect(await store.get(order.id)).toMatchObject({
+      status: "Completed",
+      customerId: "concurrent",
+    });
+
+    // A forbidden move on a remembered version is checked against a read, then refused.
+    calls.length = 0;
+    await expect(store.advance(order.id, [{ status: "Charging" }])).rejects.toThrow(
+      InvalidTransitionError,
+    );
+    expect(calls).toEqual(["read"]);
+  });
+
   it("lists by customer and status, newest first, across pages", async () => {
     const store = orders();
     for (let i = 0; i < 5; i++) {
