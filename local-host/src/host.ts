@@ -15,10 +15,12 @@ import {
   routePrefixOf,
   durableRetentionMsOf,
   SettingsError,
+  workerProcessCountOf,
   storageProviderOf,
 } from "./settings";
 import type { InspectAddress } from "./worker/inspect";
-import { WorkerProcess, type HostLog } from "./worker/process";
+import type { HostLog } from "./worker/process";
+import { WorkerPool } from "./worker/pool";
 import {
   createRpcHandler,
   createRequestHandler,
@@ -71,7 +73,8 @@ export interface Endpoints {
   /** The development token issuer (`npm run token` mints from it) and the audience. */
   issuer?: { url: string; audience: string };
   emulatorPorts?: Record<string, number>;
-  pids: { host: number; worker?: number; emulators?: number };
+  /** `worker` is the first worker process; `workers` lists all when there are several. */
+  pids: { host: number; worker?: number; workers?: (number | undefined)[]; emulators?: number };
   keys?: { functionKey: string; masterKey: string; systemKey: string };
 }
 
@@ -111,7 +114,7 @@ export class Host {
   readonly options: HostOptions;
   readonly log: HostLog;
   endpoints: Endpoints | undefined;
-  worker: WorkerProcess | undefined;
+  worker: WorkerPool | undefined;
   functions: FunctionInfo[] = [];
   #listener: Listener | undefined;
   #emulators: RunningEmulators | undefined;
@@ -246,24 +249,35 @@ export class Host {
       fullEnv.catch(() => undefined);
     }
 
-    this.worker = new WorkerProcess({
-      appDir,
-      env: environment({}),
-      log: this.log,
-      onAppLog: (entry) => {
-        if (entry.category === "system" && (entry.level === "debug" || entry.level === "trace"))
-          return;
-        const level =
-          entry.level === "error" || entry.level === "critical"
-            ? "error"
-            : entry.level === "warning"
-              ? "warn"
-              : "info";
-        this.log(level, entry.message);
+    let workers = workerProcessCountOf(environment({}));
+    if (workers > 1 && this.options.inspect) {
+      this.log(
+        "info",
+        `--inspect: one worker process (FUNCTIONS_WORKER_PROCESS_COUNT is ${workers}).`,
+      );
+      workers = 1;
+    }
+    this.worker = new WorkerPool(
+      {
+        appDir,
+        env: environment({}),
+        log: this.log,
+        onAppLog: (entry) => {
+          if (entry.category === "system" && (entry.level === "debug" || entry.level === "trace"))
+            return;
+          const level =
+            entry.level === "error" || entry.level === "critical"
+              ? "error"
+              : entry.level === "warning"
+                ? "warn"
+                : "info";
+          this.log(level, entry.message);
+        },
+        onSpawn: () => this.#writeEndpoints(),
+        inspect: this.options.inspect,
       },
-      onSpawn: () => this.#writeEndpoints(),
-      inspect: this.options.inspect,
-    });
+      workers,
+    );
     const loaded = this.worker.start(fullEnv);
     loaded.catch(() => undefined);
     // Meanwhile this process loads the Service Bus SDK (only needed for Service Bus triggers).
@@ -366,6 +380,7 @@ export class Host {
       pids: {
         host: process.pid,
         worker: this.worker.pid,
+        ...(this.worker.size > 1 ? { workers: this.worker.pids } : {}),
         emulators: this.#emulatorsChild?.child.pid,
       },
       keys: this.#keys && {
@@ -428,6 +443,7 @@ export class Host {
   #writeEndpoints(): void {
     if (!this.endpoints) return;
     this.endpoints.pids.worker = this.worker?.pid;
+    if (this.worker && this.worker.size > 1) this.endpoints.pids.workers = this.worker.pids;
     try {
       writeFileAtomic(this.endpointsFile, JSON.stringify(this.endpoints, null, 2) + "\n");
     } catch (err) {

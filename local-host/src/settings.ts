@@ -204,3 +204,19 @@ export function durableRetentionMsOf(env: Record<string, string | undefined>): n
   }
   return hours * 3_600_000;
 }
+
+/**
+ * FUNCTIONS_WORKER_PROCESS_COUNT, the app setting the real host reads: how many language worker
+ * processes run the app (1 to 10; default 1).
+ */
+export function workerProcessCountOf(env: Record<string, string | undefined>): number {
+  const text = env.FUNCTIONS_WORKER_PROCESS_COUNT?.trim();
+  if (!text) return 1;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 10) {
+    throw new SettingsError(
+      `FUNCTIONS_WORKER_PROCESS_COUNT '${text}' is not a whole number from 1 to 10.`,
+    );
+  }
+  return n;
+}

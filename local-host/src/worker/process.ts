@@ -65,6 +65,16 @@ export class WorkerProcess implements FunctionInvoker {
     return this.#child?.pid;
   }
 
+  /** Invocations sent and not yet answered. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Loaded and serving (not restarting, reloading or stopping). */
+  get running(): boolean {
+    return this.#child?.connected === true && !this.#reloading && !this.#stopping && !this.#planned;
+  }
+
   /**
    * Starts the worker and resolves with the registered functions once the app is loaded. The
    * worker forks with `options.env` and preloads libraries; `fullEnv` (default: the same) is

@@ -81,3 +81,47 @@ it("refuses to start with a clear error when the app cannot be loaded", async ()
   );
   fs.rmSync(broken, { recursive: true, force: true });
 });
+
+it("FUNCTIONS_WORKER_PROCESS_COUNT=2: two worker processes serve invocations; a dead one is replaced, SIGTERM stops both", async () => {
+  host = await startHost({ appDir, args, env: { FUNCTIONS_WORKER_PROCESS_COUNT: "2" } });
+  const endpointsFile = path.join(host.dataDir, "endpoints.json");
+  const workersNow = () =>
+    (JSON.parse(fs.readFileSync(endpointsFile, "utf8")) as { pids: { workers?: number[] } }).pids
+      .workers ?? [];
+  // The second worker joins once it has loaded the app.
+  for (let i = 0; i < 200 && workersNow().filter(Boolean).length < 2; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  const workers = workersNow();
+  expect(new Set(workers).size).toBe(2);
+  // Requests in flight together go to the worker with fewer in flight: both serve.
+  const served = new Set<number>();
+  for (const until = Date.now() + 15000; served.size < 2 && Date.now() < until;) {
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(`${host!.baseUrl}/api/pid`).then((r) => r.json() as Promise<{ pid: number }>),
+      ),
+    );
+    for (const a of answers) served.add(a.pid);
+  }
+  expect([...served].sort()).toEqual([...workers].sort());
+
+  // A worker that dies is restarted; the other keeps serving meanwhile.
+  process.kill(workers[1]!, "SIGKILL");
+  expect((await fetch(`${host.baseUrl}/api/pid`)).status).toBe(200);
+  for (let i = 0; i < 200 && workersNow()[1] === workers[1]; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  const replaced = workersNow();
+  expect(replaced[0]).toBe(workers[0]);
+  expect(replaced[1]).not.toBe(workers[1]);
+  expect(alive(replaced[1]!)).toBe(true);
+
+  const all = host.pids();
+  await host.stop();
+  expect([...all, ...replaced].filter(alive)).toEqual([]);
+});
+
+it("refuses a FUNCTIONS_WORKER_PROCESS_COUNT outside 1 to 10 with a clear error", async () => {
+  await expect(
+    startHost({ appDir, args, env: { FUNCTIONS_WORKER_PROCESS_COUNT: "11" }, timeoutMs: 20000 }),
+  ).rejects.toThrow(/FUNCTIONS_WORKER_PROCESS_COUNT '11' is not a whole number from 1 to 10/);
+});
