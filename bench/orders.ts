@@ -11,7 +11,7 @@
  * first createdAt → last terminal updatedAt, CPU per order by process and hops per order from
  * the host's counters over the same orders); paced 50/s and 200/s (POST p50/p95/p99,
  * accept→terminal from createdAt → updatedAt of the terminal write; at 50/s also as a client that
- * polls the status URL honouring Retry-After, and status reads by 8 other clients under that
+ * polls the status URL honouring Retry-After, and 50 status reads per second of finished orders under that
  * load); peak RSS per process at the end.
  */
 import os from "node:os";
@@ -21,7 +21,7 @@ import type { BenchContext } from "./lib/context";
 import { countersPer, readCounters, startHost, type RunningHost } from "./lib/host";
 import type { Overhead } from "./lib/overhead";
 import { closedLoop, httpPool, openLoop, type Http } from "./lib/load";
-import { cpuPer, peakRssMiB, sampleCpu, totalUnderTest } from "./lib/proc";
+import { cpuPer, peakRssMiB, sampleCpu, sumOver, totalUnderTest } from "./lib/proc";
 import { rate, round, summarise, type Percentiles } from "./lib/stats";
 
 const TERMINAL = new Set([
@@ -43,7 +43,7 @@ export interface PacedFigures {
   acceptToTerminal: Percentiles;
   /** 202 → the status URL's 200, as a client polling it honouring Retry-After. */
   clientSeen?: Percentiles & { retryAfterSeconds: number[]; pollsPerOrder: number };
-  /** GET /orders/{id}/status of finished orders by 8 other clients during this phase. */
+  /** GET /orders/{id}/status of finished orders, 50 per second, during this phase. */
   statusQuery?: Percentiles & { perSec: number };
   errors: number;
   /** 1-minute load average when the phase started: other work on the machine shows here. */
@@ -170,6 +170,9 @@ async function pollUntilDone(c: Client, a: Accepted): Promise<{ ms: number; poll
   }
 }
 
+/** Status reads of finished orders per second during the paced 50/s level. */
+const STATUS_READS_PER_SEC = 50;
+
 async function paced(
   c: Client,
   rate: number,
@@ -185,7 +188,9 @@ async function paced(
   let statusRun: Promise<{ latency: Percentiles; perSecond: number }> | undefined;
   if (opts.statusOf && opts.statusOf.length > 0) {
     const ids = opts.statusOf;
-    statusRun = closedLoop(8, seconds * 1000, async (i) => {
+    // Paced, not back to back: status reads of finished orders at the order rate, so the figure
+    // is a read's latency under the order load rather than under a load of its own making.
+    statusRun = openLoop(STATUS_READS_PER_SEC, seconds * 1000, async (i) => {
       const r = await c.http.request("GET", `${c.apiPath}/orders/${ids[i % ids.length]}/status`, {
         headers: c.headers,
       });
@@ -239,13 +244,37 @@ function roundAll<T extends object>(o: T): T {
   ) as T;
 }
 
+/**
+ * Waits until the host has gone a second without starting an invocation of any kind (the
+ * notification deliveries behind a batch included), for at most two minutes.
+ */
+async function settle(host: RunningHost): Promise<void> {
+  const invocations = async () => {
+    let n = 0;
+    for (const counters of Object.values(await readCounters(host.countersDir))) {
+      for (const [k, v] of Object.entries(counters)) if (k.startsWith("invocations.")) n += v;
+    }
+    return n;
+  };
+  const deadline = Date.now() + 120_000;
+  let last = await invocations();
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < 1000 && Date.now() < deadline) {
+    const now = await invocations();
+    if (now !== last) {
+      last = now;
+      quietSince = Date.now();
+    }
+  }
+}
+
 async function saturation(
   c: Client,
   host: RunningHost,
   clients: number,
   seconds: number,
 ): Promise<{ figures: OrdersFigures["saturation"]; completed: number; ids: string[] }> {
-  const pids = host.endpoints.pids;
+  const pids = host.pids();
   const loadAverage = round(os.loadavg()[0]);
   const cpuBefore = sampleCpu(pids);
   const countersBefore = await readCounters(host.countersDir);
@@ -255,6 +284,9 @@ async function saturation(
   });
   const ids = accepted.map((a) => a.id);
   await drain(c, ids);
+  // A completed order's notifications are delivered after Completed is recorded: their work
+  // belongs to the batch (CPU, hops), and must not spill into the next phase's latencies.
+  await settle(host);
   const cpu = cpuPer(cpuBefore, sampleCpu(pids), ids.length);
   const hops = countersPer(countersBefore, await readCounters(host.countersDir), ids.length);
   const done = await readBack(c, ids);
@@ -284,7 +316,7 @@ export async function run(ctx?: BenchContext): Promise<OrdersFigures> {
   const quick = ctx?.quick ?? false;
   const host = await startHost({ env: { APPROVAL_THRESHOLD_MINOR: "100000000" } });
   try {
-    const { apiBaseUrl, pids } = host.endpoints;
+    const { apiBaseUrl } = host.endpoints;
     const api = new URL(apiBaseUrl);
     const token = await mintToken(
       issuerOf(host.dataDir),
@@ -308,6 +340,7 @@ export async function run(ctx?: BenchContext): Promise<OrdersFigures> {
         post(c, 10_000 + i).then(() => undefined),
       );
       console.log(`orders: warm-up ${warm.done} orders`);
+      await settle(host);
       const sat = await saturation(c, host, quick ? 32 : 64, quick ? 3 : 10);
       console.log(
         `orders: saturation ${sat.completed} completed/s over ${sat.figures.orders} orders`,
@@ -316,11 +349,12 @@ export async function run(ctx?: BenchContext): Promise<OrdersFigures> {
       const seconds = quick ? 2 : 15;
       const p50 = await paced(c, 50, seconds, { poll: true, statusOf: finished });
       console.log("orders: paced 50/s done");
+      await settle(host);
       const p200 = await paced(c, 200, quick ? 1 : 10, { poll: false });
       console.log("orders: paced 200/s done");
       const peak: Record<string, number> = {};
-      for (const [role, pid] of Object.entries(pids)) {
-        const v = pid === undefined ? undefined : peakRssMiB(pid);
+      for (const [role, pid] of Object.entries(host.pids())) {
+        const v = sumOver(pid, peakRssMiB);
         if (v !== undefined) peak[role] = round(v);
       }
       peak.loadgen = round(process.memoryUsage().rss / 2 ** 20);

@@ -109,6 +109,11 @@ async function main(): Promise<void> {
       : args.quick
         ? QUICK_DEFAULT
         : Object.keys(benchmarks).filter((n) => !OPT_IN.has(n));
+  if (args.flags.includes("cpu-prof")) {
+    // Every process of every host started writes a V8 CPU profile here when it exits.
+    process.env.BENCH_CPU_PROF_DIR = path.join(ROOT, "bench", "results", "profiles");
+    console.error(`CPU profiles go to ${process.env.BENCH_CPU_PROF_DIR}`);
+  }
   const ctx: BenchContext = { args, quick: args.quick };
   const results = newResults(ROOT, args.quick);
   for (const name of names) {

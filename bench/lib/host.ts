@@ -16,7 +16,7 @@ export interface Endpoints {
   baseUrl: string;
   apiBaseUrl: string;
   rpcBaseUrl: string;
-  pids: { host: number; worker?: number; emulators?: number };
+  pids: { host: number; worker?: number; workers?: (number | undefined)[]; emulators?: number };
 }
 
 export interface RunningHost {
@@ -29,6 +29,8 @@ export interface RunningHost {
   child: ChildProcess;
   /** Where each process writes its counters (LOCALHOST_COUNTERS_DIR). */
   countersDir: string;
+  /** The host's processes by role, read again (worker processes after the first join later). */
+  pids(): { host: number; worker: (number | undefined)[]; emulators?: number };
   output(): string;
   stop(): Promise<void>;
 }
@@ -40,10 +42,17 @@ export async function startHost(
   const dataDir = fs.mkdtempSync(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "bench-host-"));
   const countersDir = path.join(dataDir, "counters");
   fs.mkdirSync(countersDir);
+  const logFile = path.join(dataDir, "host.log");
+  const logFd = fs.openSync(logFile, "a");
   const spawnedAt = performance.now();
   const child = spawn(
     process.execPath,
     [
+      // `--cpu-prof` (bench/run.ts): the host, and the worker and emulators it forks with the
+      // same exec arguments, write CPU profiles.
+      ...(process.env.BENCH_CPU_PROF_DIR
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+        : []),
       CLI,
       "--app",
       opts.app ?? ROOT,
@@ -62,21 +71,37 @@ export async function startHost(
         LOCALHOST_COUNTERS_DIR: countersDir,
         ...opts.env,
       },
-      stdio: ["ignore", "pipe", "pipe"],
+      // A file, not a pipe: the host's stdout is synchronous, so a pipe this process (busy
+      // generating load) drains late would stall the host it measures.
+      stdio: ["ignore", logFd, logFd],
       detached: true,
     },
   );
-  let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
-  child.stderr!.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
+  fs.closeSync(logFd);
+  const output = (): string => {
+    try {
+      const size = fs.statSync(logFile).size;
+      const fd = fs.openSync(logFile, "r");
+      try {
+        const length = Math.min(size, 200_000);
+        const buf = Buffer.alloc(length);
+        fs.readSync(fd, buf, 0, length, size - length);
+        return buf.toString();
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return "";
+    }
+  };
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const endpointsFile = path.join(dataDir, "endpoints.json");
   const deadline = Date.now() + 120_000;
-  while (!(out.includes("Host ready:") && fs.existsSync(endpointsFile))) {
-    if (child.exitCode !== null) throw new Error(`host exited:\n${out}`);
+  while (!(fs.existsSync(endpointsFile) && output().includes("Host ready:"))) {
+    if (child.exitCode !== null) throw new Error(`host exited:\n${output()}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`host not ready:\n${out}`);
+      throw new Error(`host not ready:\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -89,7 +114,16 @@ export async function startHost(
     spawnedAt,
     child,
     countersDir,
-    output: () => out,
+    pids() {
+      let p = endpoints.pids;
+      try {
+        p = (JSON.parse(fs.readFileSync(endpointsFile, "utf8")) as Endpoints).pids;
+      } catch {
+        // mid-write: the first reading serves
+      }
+      return { host: p.host, worker: p.workers ?? [p.worker], emulators: p.emulators };
+    },
+    output,
     async stop() {
       child.kill("SIGTERM");
       const timer = setTimeout(() => {

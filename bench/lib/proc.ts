@@ -34,11 +34,27 @@ export function selfCpuMs(): number {
 
 export type CpuSample = Record<string, number>;
 
-/** CPU ms of each named process, with the load generator under `loadgen`. */
-export function sampleCpu(pids: Record<string, number | undefined>): CpuSample {
+/** Processes by role; a role may be several processes (the worker processes), summed. */
+export type RolePids = Record<string, number | undefined | readonly (number | undefined)[]>;
+
+/** The sum of `read` over a role's processes, or undefined when none could be read. */
+export function sumOver(
+  pid: RolePids[string],
+  read: (pid: number) => number | undefined,
+): number | undefined {
+  let sum: number | undefined;
+  for (const p of Array.isArray(pid) ? pid : [pid]) {
+    const v = p === undefined ? undefined : read(p as number);
+    if (v !== undefined) sum = (sum ?? 0) + v;
+  }
+  return sum;
+}
+
+/** CPU ms of each role's processes, with the load generator under `loadgen`. */
+export function sampleCpu(pids: RolePids): CpuSample {
   const out: CpuSample = {};
   for (const [role, pid] of Object.entries(pids)) {
-    const ms = pid === undefined ? undefined : cpuMs(pid);
+    const ms = sumOver(pid, cpuMs);
     if (ms !== undefined) out[role] = ms;
   }
   out.loadgen = selfCpuMs();

@@ -205,7 +205,7 @@ export function ordersTables(o: OrdersLike): string {
       "POST p50 / p95 / p99 ms",
       "accept→terminal p50 / p95 / p99 ms (orders' timestamps)",
       "client polling Retry-After: p50 / p99 ms",
-      "status query p50 / p99 ms (8 clients)",
+      "status query p50 / p99 ms (50/s of finished orders)",
       "errors",
     ],
     rows,
