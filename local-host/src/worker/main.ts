@@ -7,6 +7,7 @@ import { FunctionsCore } from "./functionsCore";
 import type { FunctionInfo } from "../contracts";
 import { WORKER_APP_DIR_ENV, type HostToWorker, type WorkerToHost } from "./protocol";
 import { Outbox } from "./outbox";
+import { rememberLoaded, startPreload } from "./preload";
 
 const core = new FunctionsCore({
   onLog: (entry) => send({ type: "log", entry }),
@@ -31,12 +32,16 @@ function errorParts(err: unknown): { message: string; stack?: string } {
   return { message: String(err) };
 }
 
-async function load(appDir: string): Promise<FunctionInfo[]> {
+function appEntry(appDir: string): string {
   const pkgFile = path.join(appDir, "package.json");
   const pkg = JSON.parse(fs.readFileSync(pkgFile, "utf8")) as { main?: string };
   if (!pkg.main) throw new Error(`${pkgFile} has no "main": the worker cannot find the app.`);
   // The real worker accepts globs in main; a plain path covers apps built to one entry point.
-  const entry = path.resolve(appDir, pkg.main);
+  return path.resolve(appDir, pkg.main);
+}
+
+async function load(appDir: string): Promise<FunctionInfo[]> {
+  const entry = appEntry(appDir);
   if (!fs.existsSync(entry)) {
     throw new Error(`The app entry point ${entry} (package.json "main") does not exist: build it.`);
   }
@@ -58,36 +63,14 @@ async function invoke(message: Extract<HostToWorker, { type: "invoke" }>): Promi
   }
 }
 
-/**
- * While the host starts the emulators, load the libraries the app will need (the programming
- * model and the app's dependencies): module loading is most of the start-up time and this
- * overlaps it with the host's work. LOCALHOST_PRELOAD=false turns it off.
- */
-function preload(appDir: string): void {
-  if (process.env.LOCALHOST_PRELOAD === "false") return;
-  let deps: string[] = [];
-  try {
-    const pkg = JSON.parse(fs.readFileSync(path.join(appDir, "package.json"), "utf8")) as {
-      dependencies?: Record<string, string>;
-    };
-    deps = Object.keys(pkg.dependencies ?? {});
-  } catch {
-    return;
-  }
-  for (const name of new Set(["@azure/functions", "durable-functions", ...deps])) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      require(require.resolve(name, { paths: [appDir] }));
-    } catch {
-      // Not installed or not loadable on its own: the app's own require will say so.
-    }
-  }
-}
-
 function init(env: Record<string, string>): void {
+  stopPreload();
   for (const [k, v] of Object.entries(env)) process.env[k] = v;
   load(appDir).then(
-    (functions) => send({ type: "ready", functions }),
+    (functions) => {
+      send({ type: "ready", functions });
+      setImmediate(() => rememberLoaded(appDir, appEntry(appDir)));
+    },
     (err: unknown) => {
       sendNow({ type: "loadError", ...errorParts(err) });
       // Give the IPC message time to flush before exiting.
@@ -126,5 +109,5 @@ process.on("uncaughtException", (err) => {
 });
 
 const appDir = process.env[WORKER_APP_DIR_ENV] ?? process.cwd();
-// Preload after the message handler is in place: "init" is queued until preloading is done.
-setImmediate(() => preload(appDir));
+// Preloading yields between libraries, so "init" stops it and loads the app at once.
+const stopPreload = startPreload(appDir);
