@@ -70,11 +70,26 @@ describe("chargePayment activity", () => {
     expect(userLogs().filter((l) => l.event === "payment.charge.transientFailure")).toHaveLength(2);
   });
 
-  it("throws when the ledger is unavailable", async () => {
-    fakes.ledger.failures.failNext("get", new Error("cosmos 503"));
+  it("throws when the ledger is unavailable (nothing charged), and charges once on the retry", async () => {
+    fakes.ledger.failures.failNext("record", new Error("cosmos 503"));
     const input = {
       orderId: ORDER,
       token: await tokenFor("4242424242424242"),
+      amount: 1,
+      currency: "USD",
+    };
+    await expect(invokeActivity("chargePayment", input)).rejects.toThrow("cosmos 503");
+    expect(fakes.ledger.entries).toEqual([]);
+    await invokeActivity("chargePayment", input);
+    await invokeActivity("chargePayment", input);
+    expect(fakes.ledger.entries.filter((e) => e.kind === "charge")).toHaveLength(1);
+  });
+
+  it("a transient scenario looks for an earlier attempt's result first: the ledger failing then throws", async () => {
+    fakes.ledger.failures.failNext("get", new Error("cosmos 503"));
+    const input = {
+      orderId: ORDER,
+      token: await tokenFor("4000000000000119"),
       amount: 1,
       currency: "USD",
     };

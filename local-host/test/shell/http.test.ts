@@ -165,6 +165,9 @@ describe("responses", () => {
     const res = await fetch(`${api}/fail`);
     expect(res.status).toBe(500);
     expect(await res.text()).toBe("");
+    // The host writes its log once per event-loop turn: the line may follow the response.
+    for (let i = 0; i < 100 && !host.logs().includes("secret failure detail"); i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(host.logs()).toContain("secret failure detail");
   });
 
