@@ -207,6 +207,8 @@ export class Host {
         host: "127.0.0.1",
         cosmosProvision: fs.existsSync(cosmosProvision) ? cosmosProvision : undefined,
         serviceBusConfig: fs.existsSync(serviceBusConfig) ? serviceBusConfig : undefined,
+        // Storage backs AzureWebJobsStorage for parity only: nothing here or in the app uses it.
+        azuriteLast: true,
         ...(environment({}).AUTH_AUDIENCE ? { issuerAudience: environment({}).AUTH_AUDIENCE } : {}),
       };
       this.#emulatorsChild = startEmulatorsProcess(emulatorOptions, this.log);

@@ -11,13 +11,15 @@
  * - The development token issuer: its signing key and port in `issuer/issuer.json`.
  * - Azure Storage (Azurite): LokiJS files that Azurite autosaves every 5 s and on close. A clean
  *   stop keeps everything; a SIGKILL can lose the last ~5 s of storage writes. Nothing whose loss
- *   breaks a guarantee may live only there (the durable engine keeps its own state).
+ *   breaks a guarantee may live only there (the durable engine keeps its own state). Started by
+ *   the host, it comes up just after the others (`azuriteLast`): start-up does not wait for it.
  */
 import path from "node:path";
-import { STANDARD_STORAGE_PORTS, startAzurite, type RunningAzurite } from "./azurite";
+import { STANDARD_STORAGE_PORTS, storageConnectionString } from "./azurite-account";
+import type { RunningAzurite } from "./azurite";
 import { STANDARD_COSMOS_PORT, startCosmos, type RunningCosmos } from "./cosmos";
 import { openCosmosJournal } from "./cosmos-journal";
-import { choosePort } from "./ports";
+import { choosePort, reservePort } from "./ports";
 import { startIssuer, type RunningIssuer } from "./issuer";
 import { startServiceBus, STANDARD_SERVICE_BUS_PORT, type RunningServiceBus } from "./servicebus";
 import type { EmulatorLog } from "./log";
@@ -26,7 +28,7 @@ import type { EmulatorLog } from "./log";
 export const DEV_AUDIENCE = "orders-api-local";
 
 export { COSMOS_EMULATOR_KEY } from "./cosmos";
-export { DEV_STORAGE_ACCOUNT, DEV_STORAGE_KEY } from "./azurite";
+export { DEV_STORAGE_ACCOUNT, DEV_STORAGE_KEY } from "./azurite-account";
 
 export type { EmulatorLog } from "./log";
 
@@ -47,6 +49,12 @@ export interface EmulatorsOptions {
   reusePorts?: Record<string, number>;
   /** `aud` of the development issuer's tokens (default DEV_AUDIENCE). */
   issuerAudience?: string;
+  /**
+   * Start Azurite once the others are up and do not wait for it (the host: nothing in it or the
+   * app uses storage, and loading Azurite is half a second of start-up). Its ports are fixed
+   * first, so the connection string is known at once; a log line says when it listens.
+   */
+  azuriteLast?: boolean;
   log?: EmulatorLog;
 }
 
@@ -107,17 +115,29 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
   let serviceBus: Promise<RunningServiceBus> | undefined;
   let issuer: Promise<RunningIssuer> | undefined;
   const audience = options.issuerAudience ?? DEV_AUDIENCE;
-  if (which.azurite) {
-    azurite = (async () =>
-      startAzurite({
-        host,
-        dir: dir("azurite"),
-        ports: {
-          blob: await port(STANDARD_STORAGE_PORTS.blob, "Azurite blob", "blob"),
-          queue: await port(STANDARD_STORAGE_PORTS.queue, "Azurite queue", "queue"),
-          table: await port(STANDARD_STORAGE_PORTS.table, "Azurite table", "table"),
-        },
-      }))();
+  // Loaded only here: Azurite's modules take about half a second.
+  const startAzurite = (ports: { blob: number; queue: number; table: number }) =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require("./azurite") as typeof import("./azurite")).startAzurite({
+      host,
+      dir: dir("azurite"),
+      ports,
+    });
+  const azuritePorts = async () => ({
+    blob: await port(STANDARD_STORAGE_PORTS.blob, "Azurite blob", "blob"),
+    queue: await port(STANDARD_STORAGE_PORTS.queue, "Azurite queue", "queue"),
+    table: await port(STANDARD_STORAGE_PORTS.table, "Azurite table", "table"),
+  });
+  let azuriteLater: { blob: number; queue: number; table: number } | undefined;
+  if (which.azurite && options.azuriteLast) {
+    const p = await azuritePorts();
+    azuriteLater = {
+      blob: await reservePort(p.blob, host),
+      queue: await reservePort(p.queue, host),
+      table: await reservePort(p.table, host),
+    };
+  } else if (which.azurite) {
+    azurite = azuritePorts().then(startAzurite);
     starting.push(azurite);
   }
   if (which.cosmos) {
@@ -170,6 +190,17 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     Object.assign(ports, a.ports);
     running.storageConnectionString = a.connectionString;
   }
+  const later = azuriteLater;
+  if (later) {
+    Object.assign(ports, later);
+    running.storageConnectionString = storageConnectionString(later);
+    // After this turn: the caller hears "started" first.
+    azurite = new Promise<void>((r) => setImmediate(r)).then(() => startAzurite(later));
+    azurite.then(
+      () => log("info", `Azurite listening on ${host}:${later.blob}-${later.table}`),
+      (err: Error) => log("error", `Azurite failed to start: ${err.message}`),
+    );
+  }
   const c = cosmos && (await cosmos);
   if (c) {
     ports.cosmos = c.port;
@@ -188,7 +219,13 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
   let closing: Promise<void> | undefined;
   running.close = () => {
     closing ??= (async () => {
-      const closed = await Promise.allSettled([a?.close(), c?.close(), s?.close(), i?.close()]);
+      const started = later ? await azurite?.catch(() => undefined) : a;
+      const closed = await Promise.allSettled([
+        started?.close(),
+        c?.close(),
+        s?.close(),
+        i?.close(),
+      ]);
       const error = closed.find((r): r is PromiseRejectedResult => r.status === "rejected");
       if (error) throw error.reason;
     })();

@@ -28,3 +28,21 @@ export async function choosePort(
   warn(`${name}: standard port ${standard} is taken on ${host}; using a free port instead`);
   return 0;
 }
+
+/**
+ * A concrete port for something that will listen later: `port` itself, or (0) one the system
+ * hands out now and that is released again at once. Another process could take it in between;
+ * the later listen then fails and says so.
+ */
+export function reservePort(port: number, host: string): Promise<number> {
+  if (port !== 0) return Promise.resolve(port);
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen({ port: 0, host, exclusive: true }, () => {
+      const { port: chosen } = server.address() as net.AddressInfo;
+      server.close(() => resolve(chosen));
+    });
+  });
+}

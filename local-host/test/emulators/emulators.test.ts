@@ -50,6 +50,44 @@ describe("startEmulators", () => {
     await close(await listen(emulators.ports.cosmos));
   });
 
+  it("azuriteLast: Azurite's ports and connection string come at once, it listens just after, and close waits for it", async () => {
+    const lines: string[] = [];
+    const emulators = await startEmulators({
+      ports: "free",
+      which: { serviceBus: false, cosmos: false },
+      azuriteLast: true,
+      log: (level, message) => lines.push(`${level}: ${message}`),
+    });
+    const { blob, queue, table } = emulators.ports;
+    try {
+      expect(new Set([blob, queue, table]).size).toBe(3);
+      expect(emulators.storageConnectionString).toContain(
+        `BlobEndpoint=http://127.0.0.1:${blob}/devstoreaccount1;`,
+      );
+      for (let i = 0; i < 200 && !lines.some((l) => l.startsWith("info: Azurite listening")); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(lines).toContain(`info: Azurite listening on 127.0.0.1:${blob}-${table}`);
+      const reply = await fetch(`http://127.0.0.1:${blob}/devstoreaccount1?comp=list`);
+      expect(reply.headers.get("server")).toMatch(/Azurite-Blob/);
+    } finally {
+      await emulators.close();
+    }
+
+    // Closed before Azurite got up: close waits for it to start, then stops it, without errors.
+    const earlyLines: string[] = [];
+    const early = await startEmulators({
+      ports: "free",
+      which: { serviceBus: false, cosmos: false },
+      azuriteLast: true,
+      log: (level, message) => earlyLines.push(`${level}: ${message}`),
+    });
+    await early.close();
+    expect(earlyLines).toContain(
+      `info: Azurite listening on 127.0.0.1:${early.ports.blob}-${early.ports.table}`,
+    );
+    expect(earlyLines.filter((l) => l.startsWith("error"))).toEqual([]);
+  });
+
   it("falls back to a free port, with a warning naming the emulator, when a standard port is taken", async () => {
     let holder: net.Server | undefined;
     try {
