@@ -75,6 +75,9 @@ function result(
   };
 }
 
+/** More than any real run finishes (10 s at 100k requests/s). */
+const MAX_OPERATIONS = 1_000_000;
+
 /** `lanes` concurrent callers repeat `one(i)` until `durationMs` has passed. */
 export async function closedLoop(
   lanes: number,
@@ -97,6 +100,8 @@ export async function closedLoop(
           const now = performance.now();
           latencies.push(now - s);
           completedAt.push(now);
+          // No real request finishes this fast, this often: stop rather than run out of memory.
+          if (latencies.length > MAX_OPERATIONS) break;
         } catch (err) {
           errors++;
           firstError ??= (err as Error).message;
@@ -104,6 +109,9 @@ export async function closedLoop(
       }
     }),
   );
+  if (latencies.length > MAX_OPERATIONS) {
+    throw new Error(`closed loop: over ${MAX_OPERATIONS} operations finished; is one() doing I/O?`);
+  }
   return result(latencies, completedAt, errors, firstError, performance.now() - t0);
 }
 
