@@ -272,6 +272,10 @@ describe("hot state and finished store", () => {
     await waitDone(h, "rw");
     await runMany(10, "r"); // pushes "rw" into an archive file
     expect(h.engine.state.live.has("rw")).toBe(false);
+    // A finished record is parsed once and served as such to every read after.
+    const before = h.engine.getInstance("rw")!;
+    expect(h.engine.getInstance("rw")).toBe(before);
+    const beforeJson = JSON.stringify(before);
     await h.client.rewind("rw", "retry");
     await until(
       () => h.engine.getInstance("rw")?.status === "Failed" && h.engine.state.live.size === 0,
@@ -281,6 +285,8 @@ describe("hot state and finished store", () => {
     expect(
       h.engine.getInstance("rw")!.history.filter((e) => e.EventType === EventType.TaskFailed),
     ).toHaveLength(1);
+    // The rewind took it out (and out of the parsed records): reads see the new run.
+    expect(JSON.stringify(h.engine.getInstance("rw"))).not.toBe(beforeJson);
   });
 });
 
