@@ -393,7 +393,7 @@ export async function run(ctx?: BenchContext): Promise<PeerFigures> {
   const settings: Settings = {
     connections: [32, 128],
     rates: (ctx?.args.values.rates ?? (quick ? "50" : "25,50,100,200,400")).split(",").map(Number),
-    seconds: Number(ctx?.args.values.seconds ?? (quick ? 1.5 : 8)),
+    seconds: Number(ctx?.args.values.seconds ?? (quick ? 1 : 8)),
     warmupMs: quick ? 500 : 3000,
   };
   // --engines=local skips Restate (before/after runs of the local host alone).
