@@ -3,7 +3,7 @@
 // (someone else changed it in between) read again and re-decide.
 //
 // The store remembers the last version of each order it read or wrote (a bounded map), and a
-// stage change starts from it instead of a read: an order's stages are written one after the
+// change starts from it instead of a read: an order's stages are written one after the
 // other by the same worker (create, Charging, Paid, Notifying, Completed), so most changes cost
 // one request instead of two. IfMatch keeps this exact: a remembered version someone else has
 // since replaced gets a 412 and the change re-reads; a decision to write nothing is never taken
@@ -65,49 +65,16 @@ export class CosmosOrderStore implements OrderStore {
     steps: readonly StageStep[],
     options: { doneAt?: OrderStatus } = {},
   ): Promise<{ before: Order; after: Order }> {
-    let doc = this.#recent.get(orderId);
-    let confirmed = false; // doc is known to be the current version (read, or our own write)
+    const decide = (current: Order): Order | undefined => {
+      const step = nextStage(current, steps, options.doneAt);
+      return step && applyStatus(current, step.status, step.outcome, this.now(), step.decidedBy);
+    };
     let before: Order | undefined;
-    for (let conflicts = 0; ;) {
-      if (!doc) {
-        doc = await this.#read(orderId);
-        confirmed = true;
-      }
-      const current = withoutSystemProperties(doc);
-      let step: StageStep | undefined;
-      try {
-        step = nextStage(current, steps, options.doneAt);
-      } catch (err) {
-        if (confirmed) throw err;
-        doc = undefined; // the remembered version may be stale: decide on a read
-        continue;
-      }
-      if (!step) {
-        if (confirmed) return { before: before ?? current, after: current };
-        doc = undefined;
-        continue;
-      }
-      const next = applyStatus(current, step.status, step.outcome, this.now(), step.decidedBy);
-      try {
-        const { resource } = await this.container
-          .item(orderId, orderId)
-          .replace<StoredOrder>(next, {
-            accessCondition: { type: "IfMatch", condition: doc._etag! },
-          });
-        before ??= current;
-        if (!resource) return { before, after: next };
-        doc = this.#remember(resource);
-        confirmed = true;
-      } catch (err) {
-        const status = cosmosStatus(err);
-        // 412: changed since; 404 on a remembered version: deleted since (the read says so).
-        if (status !== 412 && !(status === 404 && !confirmed)) throw err;
-        this.#recent.delete(orderId);
-        if (confirmed && ++conflicts >= MAX_UPDATE_ATTEMPTS) {
-          throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);
-        }
-        doc = undefined;
-      }
+    for (;;) {
+      const { before: found, after, written } = await this.#update(orderId, decide);
+      before ??= found;
+      // After our own write, whether a step is left is decided on what we wrote: no read.
+      if (!written || !nextStage(after, steps, options.doneAt)) return { before, after };
     }
   }
 
@@ -127,30 +94,61 @@ export class CosmosOrderStore implements OrderStore {
   }
 
   /**
-   * Read, change, replace with the read's etag; on a concurrent write (412) read again, up to
-   * MAX_UPDATE_ATTEMPTS times. `change` returns undefined when there is nothing to write.
-   * (Operator actions are rare: they always read first.)
+   * One etag-guarded change: `change` decides on the current version (undefined: nothing to
+   * write) and the result replaces it with IfMatch. It starts from the remembered version; a
+   * decision not to write, or a refusal (`change` throws), is only taken on a version known to
+   * be current (just read), else it reads and decides again. A 412 (changed since) reads again,
+   * up to MAX_UPDATE_ATTEMPTS times.
    */
-  async #update(orderId: string, change: (current: Order) => Order | undefined): Promise<Order> {
-    for (let attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
-      const resource = await this.#read(orderId);
-      const current = withoutSystemProperties(resource);
-      const next = change(current);
-      if (next === undefined) return current;
+  async #update(
+    orderId: string,
+    change: (current: Order) => Order | undefined,
+  ): Promise<{ before: Order; after: Order; written: boolean }> {
+    let doc = this.#recent.get(orderId);
+    let confirmed = false;
+    for (let conflicts = 0; ;) {
+      if (!doc) {
+        doc = await this.#read(orderId);
+        confirmed = true;
+      }
+      const current = withoutSystemProperties(doc);
+      let next: Order | undefined;
       try {
-        const { resource: saved } = await this.container
+        next = change(current);
+      } catch (err) {
+        if (confirmed) throw err;
+        doc = undefined; // the remembered version may be stale: decide on a read
+        continue;
+      }
+      if (next === undefined) {
+        if (confirmed) return { before: current, after: current, written: false };
+        doc = undefined;
+        continue;
+      }
+      try {
+        const { resource } = await this.container
           .item(orderId, orderId)
           .replace<StoredOrder>(next, {
-            accessCondition: { type: "IfMatch", condition: resource._etag! },
+            accessCondition: { type: "IfMatch", condition: doc._etag! },
           });
-        if (saved) this.#remember(saved);
-        return withoutSystemProperties(saved ?? next);
+        if (resource) this.#remember(resource);
+        else this.#recent.delete(orderId);
+        return {
+          before: current,
+          after: resource ? withoutSystemProperties(resource) : next,
+          written: true,
+        };
       } catch (err) {
-        if (cosmosStatus(err) !== 412) throw err;
+        const status = cosmosStatus(err);
+        // 412: changed since; 404 on a remembered version: deleted since (the read says so).
+        if (status !== 412 && !(status === 404 && !confirmed)) throw err;
         this.#recent.delete(orderId);
+        if (confirmed && ++conflicts >= MAX_UPDATE_ATTEMPTS) {
+          throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);
+        }
+        doc = undefined;
       }
     }
-    throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);
   }
 
   async list(query: {
@@ -165,41 +163,34 @@ export class CosmosOrderStore implements OrderStore {
   }): Promise<{ items: Order[]; continuationToken?: string }> {
     const filters: string[] = [];
     const parameters: SqlParameter[] = [];
+    // A condition on a parameter, into `into`, when the value is given.
+    const when = (into: string[], value: string | undefined, name: string, clause: string) => {
+      if (value === undefined) return;
+      into.push(clause);
+      parameters.push({ name, value });
+    };
     if (query.visibleTo) {
       const v = query.visibleTo;
       const any: string[] = [];
-      if (v.customerId !== undefined) {
-        any.push("c.customerId = @visibleCustomer");
-        parameters.push({ name: "@visibleCustomer", value: v.customerId });
-      }
-      if (v.createdByApp !== undefined) {
-        any.push("(c.createdBy.kind = 'app' AND c.createdBy.id = @visibleApp)");
-        parameters.push({ name: "@visibleApp", value: v.createdByApp });
-      }
-      if (v.approverId !== undefined) {
-        any.push(
-          "c.status = 'AwaitingApproval' OR c.decidedBy.id = @visibleApprover OR c.outcome.decidedBy.id = @visibleApprover",
-        );
-        parameters.push({ name: "@visibleApprover", value: v.approverId });
-      }
+      when(any, v.customerId, "@visibleCustomer", "c.customerId = @visibleCustomer");
+      when(
+        any,
+        v.createdByApp,
+        "@visibleApp",
+        "(c.createdBy.kind = 'app' AND c.createdBy.id = @visibleApp)",
+      );
+      when(
+        any,
+        v.approverId,
+        "@visibleApprover",
+        "c.status = 'AwaitingApproval' OR c.decidedBy.id = @visibleApprover OR c.outcome.decidedBy.id = @visibleApprover",
+      );
       filters.push(any.length ? `(${any.join(" OR ")})` : "false");
     }
-    if (query.customerId !== undefined) {
-      filters.push("c.customerId = @customerId");
-      parameters.push({ name: "@customerId", value: query.customerId });
-    }
-    if (query.status !== undefined) {
-      filters.push("c.status = @status");
-      parameters.push({ name: "@status", value: query.status });
-    }
-    if (query.from !== undefined) {
-      filters.push("c.createdAt >= @from");
-      parameters.push({ name: "@from", value: query.from });
-    }
-    if (query.to !== undefined) {
-      filters.push("c.createdAt < @to");
-      parameters.push({ name: "@to", value: query.to });
-    }
+    when(filters, query.customerId, "@customerId", "c.customerId = @customerId");
+    when(filters, query.status, "@status", "c.status = @status");
+    when(filters, query.from, "@from", "c.createdAt >= @from");
+    when(filters, query.to, "@to", "c.createdAt < @to");
     const where = filters.length ? ` WHERE ${filters.join(" AND ")}` : "";
     const iterator = this.container.items.query<StoredOrder>(
       { query: `SELECT * FROM c${where} ORDER BY c.createdAt DESC`, parameters },
@@ -219,11 +210,12 @@ export class CosmosOrderStore implements OrderStore {
   }
 
   async recordAction(orderId: string, action: OrderAction): Promise<Order> {
-    return this.#update(orderId, (current) => ({
+    const { after } = await this.#update(orderId, (current) => ({
       ...current,
       operatorActions: [...(current.operatorActions ?? []), action],
       updatedAt: this.now().toISOString(),
     }));
+    return after;
   }
 
   async listStale(query: {
