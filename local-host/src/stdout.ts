@@ -3,6 +3,8 @@
 // written in one turn of the event loop go out in one write at the end of it, or at once past
 // 64 KiB; on exit whatever is pending is written synchronously (stdout to a pipe, file or
 // terminal is synchronous on Linux). Only a SIGKILL can lose a turn's lines.
+import { TurnQueue } from "./turnQueue";
+
 const FLUSH_AT = 64 * 1024;
 
 export interface CoalescedWriter {
@@ -11,27 +13,18 @@ export interface CoalescedWriter {
 }
 
 export function coalescedWriter(out: { write(text: string): unknown }): CoalescedWriter {
-  let pending: string[] = [];
   let size = 0;
-  let scheduled = false;
-  const flush = (): void => {
-    scheduled = false;
-    if (pending.length === 0) return;
-    const text = pending.length === 1 ? pending[0]! : pending.join("");
-    pending = [];
+  const lines = new TurnQueue<string>((texts) => {
     size = 0;
-    out.write(text);
-  };
+    out.write(texts.length === 1 ? texts[0]! : texts.join(""));
+  });
+  const flush = () => lines.flush();
   process.on("exit", flush);
   return {
     write(text) {
-      pending.push(text);
+      lines.add(text);
       size += text.length;
       if (size >= FLUSH_AT) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
     },
     flush,
   };
