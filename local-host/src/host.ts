@@ -381,8 +381,7 @@ export class Host {
       emulatorPorts: this.#emulators?.ports,
       pids: {
         host: process.pid,
-        worker: this.worker.pid,
-        ...(this.worker.size > 1 ? { workers: this.worker.pids } : {}),
+        ...this.#workerPids(),
         emulators: this.#emulatorsChild?.child.pid,
       },
       keys: this.#keys && {
@@ -442,10 +441,15 @@ export class Host {
     return engine;
   }
 
+  /** endpoints.json's worker pids: the first, and all of them when there are several. */
+  #workerPids(): Pick<Endpoints["pids"], "worker" | "workers"> {
+    const w = this.worker;
+    return { worker: w?.pid, ...(w && w.size > 1 ? { workers: w.pids } : {}) };
+  }
+
   #writeEndpoints(): void {
     if (!this.endpoints) return;
-    this.endpoints.pids.worker = this.worker?.pid;
-    if (this.worker && this.worker.size > 1) this.endpoints.pids.workers = this.worker.pids;
+    Object.assign(this.endpoints.pids, this.#workerPids());
     try {
       writeFileAtomic(this.endpointsFile, JSON.stringify(this.endpoints, null, 2) + "\n");
     } catch (err) {

@@ -128,15 +128,16 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     queue: await port(STANDARD_STORAGE_PORTS.queue, "Azurite queue", "queue"),
     table: await port(STANDARD_STORAGE_PORTS.table, "Azurite table", "table"),
   });
-  let azuriteLater: { blob: number; queue: number; table: number } | undefined;
-  if (which.azurite && options.azuriteLast) {
-    const p = await azuritePorts();
-    azuriteLater = {
-      blob: await reservePort(p.blob, host),
-      queue: await reservePort(p.queue, host),
-      table: await reservePort(p.table, host),
-    };
-  } else if (which.azurite) {
+  // Started after the others (`azuriteLast`): its ports, fixed now.
+  const later =
+    which.azurite && options.azuriteLast
+      ? await azuritePorts().then(async (p) => ({
+          blob: await reservePort(p.blob, host),
+          queue: await reservePort(p.queue, host),
+          table: await reservePort(p.table, host),
+        }))
+      : undefined;
+  if (which.azurite && !later) {
     azurite = azuritePorts().then(startAzurite);
     starting.push(azurite);
   }
@@ -190,7 +191,6 @@ export async function startEmulators(options: EmulatorsOptions): Promise<Running
     Object.assign(ports, a.ports);
     running.storageConnectionString = a.connectionString;
   }
-  const later = azuriteLater;
   if (later) {
     Object.assign(ports, later);
     running.storageConnectionString = storageConnectionString(later);

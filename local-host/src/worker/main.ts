@@ -40,7 +40,8 @@ function appEntry(appDir: string): string {
   return path.resolve(appDir, pkg.main);
 }
 
-async function load(appDir: string): Promise<FunctionInfo[]> {
+/** Loads the app; resolves with its entry point and the functions it registered. */
+async function load(appDir: string): Promise<{ entry: string; functions: FunctionInfo[] }> {
   const entry = appEntry(appDir);
   if (!fs.existsSync(entry)) {
     throw new Error(`The app entry point ${entry} (package.json "main") does not exist: build it.`);
@@ -48,10 +49,11 @@ async function load(appDir: string): Promise<FunctionInfo[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(entry);
   await core.runAppHooks("appStart", appDir);
-  return [...core.functions.values()].map((f) => ({
+  const functions = [...core.functions.values()].map((f) => ({
     name: f.metadata.name,
     bindings: f.metadata.bindings,
   }));
+  return { entry, functions };
 }
 
 async function invoke(message: Extract<HostToWorker, { type: "invoke" }>): Promise<void> {
@@ -67,9 +69,9 @@ function init(env: Record<string, string>): void {
   stopPreload();
   for (const [k, v] of Object.entries(env)) process.env[k] = v;
   load(appDir).then(
-    (functions) => {
+    ({ entry, functions }) => {
       send({ type: "ready", functions });
-      setImmediate(() => rememberLoaded(appDir, appEntry(appDir)));
+      setImmediate(() => rememberLoaded(appDir, entry));
     },
     (err: unknown) => {
       sendNow({ type: "loadError", ...errorParts(err) });

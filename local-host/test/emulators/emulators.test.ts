@@ -18,6 +18,18 @@ function close(server: net.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/** Azurite (and the issuer) with `azuriteLast`, and the log lines they write. */
+async function azuriteOnlyLast() {
+  const lines: string[] = [];
+  const emulators = await startEmulators({
+    ports: "free",
+    which: { serviceBus: false, cosmos: false },
+    azuriteLast: true,
+    log: (level, message) => lines.push(`${level}: ${message}`),
+  });
+  return { emulators, lines };
+}
+
 describe("startEmulators", () => {
   it("starts Azurite and Cosmos on free ports and reports their endpoints", async () => {
     const emulators = await startEmulators({
@@ -51,13 +63,7 @@ describe("startEmulators", () => {
   });
 
   it("azuriteLast: Azurite's ports and connection string come at once, it listens just after, and close waits for it", async () => {
-    const lines: string[] = [];
-    const emulators = await startEmulators({
-      ports: "free",
-      which: { serviceBus: false, cosmos: false },
-      azuriteLast: true,
-      log: (level, message) => lines.push(`${level}: ${message}`),
-    });
+    const { emulators, lines } = await azuriteOnlyLast();
     const { blob, queue, table } = emulators.ports;
     try {
       expect(new Set([blob, queue, table]).size).toBe(3);
@@ -74,13 +80,7 @@ describe("startEmulators", () => {
     }
 
     // Closed before Azurite got up: close waits for it to start, then stops it, without errors.
-    const earlyLines: string[] = [];
-    const early = await startEmulators({
-      ports: "free",
-      which: { serviceBus: false, cosmos: false },
-      azuriteLast: true,
-      log: (level, message) => earlyLines.push(`${level}: ${message}`),
-    });
+    const { emulators: early, lines: earlyLines } = await azuriteOnlyLast();
     await early.close();
     expect(earlyLines).toContain(
       `info: Azurite listening on 127.0.0.1:${early.ports.blob}-${early.ports.table}`,
