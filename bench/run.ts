@@ -7,13 +7,9 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import { run as chaos } from "./chaos";
-import { run as cosmos } from "./cosmos";
-import { run as direct, type DirectFigures } from "./direct";
-import { run as durableEngine } from "./durable-engine";
-import { run as durableLog } from "./durable-log";
 import { parseArgs } from "./lib/args";
 import { lineChart } from "./lib/chart";
 import { durabilityOverhead } from "./lib/overhead";
@@ -21,25 +17,28 @@ import type { BenchContext } from "./lib/context";
 import { ROOT } from "./lib/host";
 import { report } from "./lib/report";
 import { latestResults, newResults, writeResults, type BenchResults } from "./lib/results";
-import { run as orders, type OrdersFigures } from "./orders";
-import { run as peer, type PeerFigures } from "./peer";
+import type { DirectFigures } from "./direct";
+import type { OrdersFigures } from "./orders";
+import type { PeerFigures } from "./peer";
 import { directTable, ordersTables, peerTables } from "./lib/report";
-import { run as servicebus } from "./servicebus";
-import { run as soak } from "./soak";
-import { run as startup } from "./startup";
+
+type Bench = (ctx: BenchContext) => Promise<unknown>;
 
 // Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
-const benchmarks: Record<string, (ctx: BenchContext) => Promise<unknown>> = {
-  "durable-log": durableLog,
-  cosmos,
-  "durable-engine": durableEngine,
-  servicebus,
-  orders,
-  direct,
-  startup,
-  peer,
-  chaos,
-  soak,
+// Each is loaded only when it runs: `direct` loads the app itself, and once `@azure/functions`
+// is loaded outside the functions core, `soak` and `durable-engine` cannot register theirs.
+const load = createRequire(__filename);
+const benchmarks: Record<string, () => Bench> = {
+  "durable-log": () => (load("./durable-log") as { run: Bench }).run,
+  cosmos: () => (load("./cosmos") as { run: Bench }).run,
+  "durable-engine": () => (load("./durable-engine") as { run: Bench }).run,
+  servicebus: () => (load("./servicebus") as { run: Bench }).run,
+  orders: () => (load("./orders") as { run: Bench }).run,
+  direct: () => (load("./direct") as { run: Bench }).run,
+  startup: () => (load("./startup") as { run: Bench }).run,
+  peer: () => (load("./peer") as { run: Bench }).run,
+  chaos: () => (load("./chaos") as { run: Bench }).run,
+  soak: () => (load("./soak") as { run: Bench }).run,
 };
 
 /** Run only when named: chaos is a 30-minute soak by default, soak runs 200k instances. */
@@ -120,12 +119,12 @@ async function main(): Promise<void> {
   // `--figures-out <file>`: this process is one benchmark of a larger run (below).
   const figuresOut = args.values["figures-out"];
   if (figuresOut) {
-    fs.writeFileSync(figuresOut, JSON.stringify((await benchmarks[names[0]!](ctx)) ?? null));
+    fs.writeFileSync(figuresOut, JSON.stringify((await benchmarks[names[0]!]()(ctx)) ?? null));
     return;
   }
   const results = newResults(ROOT, args.quick);
   for (const name of names) {
-    const figures = names.length > 1 ? await inOwnProcess(name) : await benchmarks[name](ctx);
+    const figures = names.length > 1 ? await inOwnProcess(name) : await benchmarks[name]()(ctx);
     if (figures !== undefined && figures !== null) results.benchmarks[name] = figures;
     const completed = (figures as { completedOrdersPerSec?: unknown } | undefined)
       ?.completedOrdersPerSec;

@@ -21,7 +21,9 @@ export interface ArchiveManifest {
 }
 
 /** One finished instance in memory: kept small (times as numbers, function names shared), since
- *  there is one per instance ever run until it is purged. */
+ *  there is one per instance ever run until it is purged. Every entry has all fields from the
+ *  start and none is ever deleted: a `delete` turns the object into a dictionary, ~0.4 KB more
+ *  per instance (measured in the soak's heap). */
 interface Entry {
   id: string;
   name: string;
@@ -29,9 +31,9 @@ interface Entry {
   created: number;
   updated: number;
   /** The record's frame until its archive file is durable. */
-  frame?: Buffer;
-  file?: number;
-  offset?: number;
+  frame: Buffer | undefined;
+  file: number | undefined;
+  offset: number | undefined;
 }
 
 function summaryOf(e: Entry): FinishedSummary {
@@ -118,11 +120,10 @@ export class FinishedStore {
     for (const [instanceId, fnName, status, createdTime, lastUpdatedTime, offset] of rows) {
       if ((this.#tombstones.get(instanceId) ?? 0) >= file) continue;
       this.#drop(instanceId);
-      this.#index.set(instanceId, {
-        ...this.#entry(instanceId, fnName, status, createdTime, lastUpdatedTime),
-        file,
-        offset,
-      });
+      const entry = this.#entry(instanceId, fnName, status, createdTime, lastUpdatedTime);
+      entry.file = file;
+      entry.offset = offset;
+      this.#index.set(instanceId, entry);
       live++;
     }
     this.#liveIn.set(file, live);
@@ -152,7 +153,16 @@ export class FinishedStore {
     if (shared === undefined) this.#names.set(name, (shared = name));
     const created = Date.parse(createdTime);
     const updated = Date.parse(lastUpdatedTime);
-    return { id, name: shared, status, created, updated };
+    return {
+      id,
+      name: shared,
+      status,
+      created,
+      updated,
+      frame: undefined,
+      file: undefined,
+      offset: undefined,
+    };
   }
 
   statusOf(id: string): RuntimeStatus | undefined {
@@ -179,7 +189,8 @@ export class FinishedStore {
       inst.createdTime,
       inst.lastUpdatedTime,
     );
-    this.#index.set(inst.instanceId, { ...entry, frame });
+    entry.frame = frame;
+    this.#index.set(inst.instanceId, entry);
     this.#pending.add(inst.instanceId);
   }
 
@@ -284,7 +295,9 @@ export class FinishedStore {
         await this.#writeFile(file, entries, frames);
       },
       done: async () => {
-        for (const e of entries) if (e.file === file && this.#index.get(e.id) === e) delete e.frame;
+        for (const e of entries) {
+          if (e.file === file && this.#index.get(e.id) === e) e.frame = undefined;
+        }
         for (const f of dead) {
           const fd = this.#fds.get(f);
           if (fd !== undefined) fs.closeSync(fd);
@@ -296,7 +309,7 @@ export class FinishedStore {
         // The snapshot was not written: the records stay pending for the next compaction.
         for (const e of entries) {
           if (this.#index.get(e.id) !== e) continue;
-          delete e.file;
+          e.file = undefined;
           this.#pending.add(e.id);
         }
         if (file !== undefined) this.#liveIn.delete(file);
