@@ -27,10 +27,9 @@ export interface OrderStore {
     decidedBy?: DecidedBy,
   ): Promise<Order>;
   /**
-   * Records `steps` in order, each as its own etag-guarded write (see nextStage in
-   * domain/status.ts for which are still missing); `before` is the order as the first write
-   * found it, `after` as the last left it. Nothing is written when the order is at the last
-   * step or at `doneAt` already.
+   * Records the missing ones of `steps` in order (see nextStage in domain/status.ts), all in
+   * one etag-guarded write; `before` is the order as the write found it, `after` as it left
+   * it. Nothing is written when the order is at the last step or at `doneAt` already.
    */
   advance(
     orderId: string,

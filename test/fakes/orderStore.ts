@@ -93,7 +93,8 @@ export class InMemoryOrderStore implements OrderStore {
     throw new ConcurrentUpdateError(orderId, MAX_UPDATE_ATTEMPTS);
   }
 
-  /** Each missing step through updateStatus, so a test that fails one write fails it here. */
+  /** Each missing step through updateStatus (the Cosmos store makes them one write), so a
+   *  failure injected into updateStatus fails it here. */
   async advance(
     orderId: string,
     steps: readonly StageStep[],

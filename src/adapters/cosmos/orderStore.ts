@@ -65,17 +65,17 @@ export class CosmosOrderStore implements OrderStore {
     steps: readonly StageStep[],
     options: { doneAt?: OrderStatus } = {},
   ): Promise<{ before: Order; after: Order }> {
+    // Every missing step applied in memory (each checked by the lifecycle), then one write: the
+    // stages in between (Paid on the way to Notifying) are never a version of their own.
     const decide = (current: Order): Order | undefined => {
-      const step = nextStage(current, steps, options.doneAt);
-      return step && applyStatus(current, step.status, step.outcome, this.now(), step.decidedBy);
+      let next: Order | undefined;
+      for (let step; (step = nextStage(next ?? current, steps, options.doneAt));) {
+        next = applyStatus(next ?? current, step.status, step.outcome, this.now(), step.decidedBy);
+      }
+      return next;
     };
-    let before: Order | undefined;
-    for (;;) {
-      const { before: found, after, written } = await this.#update(orderId, decide);
-      before ??= found;
-      // After our own write, whether a step is left is decided on what we wrote: no read.
-      if (!written || !nextStage(after, steps, options.doneAt)) return { before, after };
-    }
+    const { before, after } = await this.#update(orderId, decide);
+    return { before, after };
   }
 
   async #read(orderId: string): Promise<StoredOrder> {
