@@ -35,7 +35,15 @@ function dirBytes(dir: string): number {
 
 const mib = (n: number) => (n / 1024 / 1024).toFixed(1);
 
-export async function run(): Promise<void> {
+export interface SoakFigures {
+  instances: number;
+  inFlight: number;
+  fsync: boolean;
+  seconds: number;
+  rows: Record<string, number>[];
+}
+
+export async function run(): Promise<SoakFigures> {
   const total = option("--instances", 200_000);
   const inFlight = option("--in-flight", 64);
   const fsync = !process.argv.includes("--no-fsync");
@@ -150,4 +158,5 @@ export async function run(): Promise<void> {
     `total ${total} in ${elapsed.toFixed(0)} s (${(total / elapsed).toFixed(0)} wf/s); final store ${mib(dirBytes(dataDir))} MiB`,
   );
   if (process.env.BENCH_KEEP !== "true") fs.rmSync(dataDir, { recursive: true, force: true });
+  return { instances: total, inFlight, fsync, seconds: elapsed, rows };
 }
