@@ -74,8 +74,7 @@ export class CosmosOrderStore implements OrderStore {
       }
       return next;
     };
-    const { before, after } = await this.#update(orderId, decide);
-    return { before, after };
+    return this.#update(orderId, decide);
   }
 
   async #read(orderId: string): Promise<StoredOrder> {
@@ -103,7 +102,7 @@ export class CosmosOrderStore implements OrderStore {
   async #update(
     orderId: string,
     change: (current: Order) => Order | undefined,
-  ): Promise<{ before: Order; after: Order; written: boolean }> {
+  ): Promise<{ before: Order; after: Order }> {
     let doc = this.#recent.get(orderId);
     let confirmed = false;
     for (let conflicts = 0; ;) {
@@ -121,7 +120,7 @@ export class CosmosOrderStore implements OrderStore {
         continue;
       }
       if (next === undefined) {
-        if (confirmed) return { before: current, after: current, written: false };
+        if (confirmed) return { before: current, after: current };
         doc = undefined;
         continue;
       }
@@ -133,11 +132,7 @@ export class CosmosOrderStore implements OrderStore {
           });
         if (resource) this.#remember(resource);
         else this.#recent.delete(orderId);
-        return {
-          before: current,
-          after: resource ? withoutSystemProperties(resource) : next,
-          written: true,
-        };
+        return { before: current, after: resource ? withoutSystemProperties(resource) : next };
       } catch (err) {
         const status = cosmosStatus(err);
         // 412: changed since; 404 on a remembered version: deleted since (the read says so).
