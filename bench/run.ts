@@ -24,22 +24,25 @@ import { directTable, ordersTables, peerTables } from "./lib/report";
 
 type Bench = (ctx: BenchContext) => Promise<unknown>;
 
-// Add an entry per benchmark module (only modules that are committed, or a clean clone breaks).
-// Each is loaded only when it runs: `direct` loads the app itself, and once `@azure/functions`
-// is loaded outside the functions core, `soak` and `durable-engine` cannot register theirs.
+// Add the name of each benchmark module, `./<name>` (only modules that are committed, or a clean
+// clone breaks). Each is loaded only when it runs: `direct` loads the app itself, and once
+// `@azure/functions` is loaded outside the functions core, `soak` and `durable-engine` cannot
+// register theirs.
+const BENCHMARKS = [
+  "durable-log",
+  "cosmos",
+  "durable-engine",
+  "servicebus",
+  "orders",
+  "direct",
+  "startup",
+  "peer",
+  "chaos",
+  "soak",
+];
+const isBenchmark = (name: string): boolean => BENCHMARKS.includes(name);
 const load = createRequire(__filename);
-const benchmarks: Record<string, () => Bench> = {
-  "durable-log": () => (load("./durable-log") as { run: Bench }).run,
-  cosmos: () => (load("./cosmos") as { run: Bench }).run,
-  "durable-engine": () => (load("./durable-engine") as { run: Bench }).run,
-  servicebus: () => (load("./servicebus") as { run: Bench }).run,
-  orders: () => (load("./orders") as { run: Bench }).run,
-  direct: () => (load("./direct") as { run: Bench }).run,
-  startup: () => (load("./startup") as { run: Bench }).run,
-  peer: () => (load("./peer") as { run: Bench }).run,
-  chaos: () => (load("./chaos") as { run: Bench }).run,
-  soak: () => (load("./soak") as { run: Bench }).run,
-};
+const benchmark = (name: string): Bench => (load(`./${name}`) as { run: Bench }).run;
 
 /** Run only when named: chaos is a 30-minute soak by default, soak runs 200k instances. */
 const OPT_IN = new Set(["chaos", "soak"]);
@@ -96,10 +99,10 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const unknown = args.names.filter((n) => !(n in benchmarks));
+  const unknown = args.names.filter((n) => !isBenchmark(n));
   if (unknown.length > 0) {
     console.error(
-      `unknown benchmark(s): ${unknown.join(", ")}; known: ${Object.keys(benchmarks).join(", ")}, report`,
+      `unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHMARKS.join(", ")}, report`,
     );
     process.exitCode = 2;
     return;
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
       ? args.names
       : args.quick
         ? QUICK_DEFAULT
-        : Object.keys(benchmarks).filter((n) => !OPT_IN.has(n));
+        : BENCHMARKS.filter((n) => !OPT_IN.has(n));
   if (args.flags.includes("cpu-prof")) {
     // Every process of every host started writes a V8 CPU profile here when it exits.
     process.env.BENCH_CPU_PROF_DIR = path.join(ROOT, "bench", "results", "profiles");
@@ -119,12 +122,12 @@ async function main(): Promise<void> {
   // `--figures-out <file>`: this process is one benchmark of a larger run (below).
   const figuresOut = args.values["figures-out"];
   if (figuresOut) {
-    fs.writeFileSync(figuresOut, JSON.stringify((await benchmarks[names[0]!]()(ctx)) ?? null));
+    fs.writeFileSync(figuresOut, JSON.stringify((await benchmark(names[0]!)(ctx)) ?? null));
     return;
   }
   const results = newResults(ROOT, args.quick);
   for (const name of names) {
-    const figures = names.length > 1 ? await inOwnProcess(name) : await benchmarks[name]()(ctx);
+    const figures = names.length > 1 ? await inOwnProcess(name) : await benchmark(name)(ctx);
     if (figures !== undefined && figures !== null) results.benchmarks[name] = figures;
     const completed = (figures as { completedOrdersPerSec?: unknown } | undefined)
       ?.completedOrdersPerSec;
@@ -155,7 +158,7 @@ async function main(): Promise<void> {
  */
 async function inOwnProcess(name: string): Promise<unknown> {
   const out = path.join(os.tmpdir(), `bench-${process.pid}-${name}.json`);
-  const passed = process.argv.slice(2).filter((a) => !(a in benchmarks));
+  const passed = process.argv.slice(2).filter((a) => !isBenchmark(a));
   const child = spawn(process.execPath, [__filename, name, ...passed, `--figures-out=${out}`], {
     stdio: "inherit",
     env: process.env,
