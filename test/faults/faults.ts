@@ -293,6 +293,9 @@ export async function runFault(s: Session, o: FaultOptions): Promise<FaultReport
   // Repeats a submission (same Idempotency-Key / messageId) until acknowledged, as a client would.
   const sendOne = async (p: Planned) => {
     sent++;
+    // The orchestration, and with it the approval timer, may start on the first attempt even when
+    // its answer is lost (worker killed mid-request), so time the approval from the first send.
+    const firstSentAt = performance.now();
     while (Date.now() < giveUpAt) {
       let orderId: string | undefined;
       try {
@@ -314,9 +317,9 @@ export async function runFault(s: Session, o: FaultOptions): Promise<FaultReport
           approved = await s.client.approve(orderId, p.via).catch(() => false);
         }
         // It must win only if its 202 came before the approval timer could fire (the timer
-        // starts after the order's 202); one answered later raced the timer on a slow machine.
+        // starts after the first submission was sent); one answered later raced the timer.
         a.approvalAcknowledged =
-          approved && performance.now() - a.at < APPROVAL_TIMEOUT_SECONDS * 1000;
+          approved && performance.now() - firstSentAt < APPROVAL_TIMEOUT_SECONDS * 1000;
       }
       return;
     }
