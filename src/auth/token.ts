@@ -4,7 +4,9 @@
 // issuer), `aud` (the API's client id), `exp`/`nbf` with a small clock skew, and an algorithm
 // allow-list of RS256 only: `none` and HMAC algorithms (an attacker "signing" with the issuer's
 // public key as an HMAC secret) are refused before any key is looked at. Discovery and the key
-// set are cached; an unknown `kid` refetches the key set at most once per cooldown.
+// set are cached; an unknown `kid` refetches the key set at most once per cooldown. A token that
+// verified is remembered (by its exact text, bounded, until it expires and at most
+// VERIFIED_TOKEN_TTL_MS): a client polling its order's status sends the same token each time.
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from "jose";
 
 export const ALLOWED_ALGORITHMS = ["RS256"];
@@ -17,6 +19,14 @@ export const JWKS_MAX_AGE_MS = 10 * 60_000;
 /** A failed discovery is retried at most this often. */
 export const DISCOVERY_RETRY_MS = 5_000;
 const FETCH_TIMEOUT_MS = 5_000;
+/**
+ * A verified token is trusted again without a signature check for at most this long (never past
+ * its exp). Shorter than JWKS_MAX_AGE_MS, so a withdrawn key stops counting no later than it
+ * would through the cached key set.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
+/** Verified tokens remembered at once (the oldest is forgotten first). */
+export const VERIFIED_TOKENS_MAX = 1024;
 
 export interface AuthConfig {
   /** e.g. https://login.microsoftonline.com/<tenant>/v2.0 */
@@ -136,17 +146,45 @@ export function claimsOf(payload: JWTPayload): TokenClaims {
   return claims;
 }
 
+interface Verified {
+  claims: TokenClaims;
+  /** Epoch ms after which the token is checked again. */
+  until: number;
+}
+
 export class TokenValidator {
   #discovery: Promise<Discovery> | undefined;
   #failedAt = 0;
   #failure: unknown;
+  readonly #verified = new Map<string, Verified>();
+  readonly #now: () => number;
 
   constructor(
     readonly config: AuthConfig,
-    private readonly options: { cooldownMs?: number; maxAgeMs?: number } = {},
-  ) {}
+    private readonly options: { cooldownMs?: number; maxAgeMs?: number; now?: () => number } = {},
+  ) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Tokens currently trusted without a signature check. */
+  get verifiedTokens(): number {
+    return this.#verified.size;
+  }
 
   async validate(token: string): Promise<TokenClaims> {
+    const now = this.#now();
+    const known = this.#verified.get(token);
+    if (known && now < known.until) return known.claims;
+    if (known) this.#verified.delete(token);
+    const { claims, exp } = await this.#verify(token, now);
+    if (this.#verified.size >= VERIFIED_TOKENS_MAX) {
+      this.#verified.delete(this.#verified.keys().next().value as string);
+    }
+    this.#verified.set(token, { claims, until: Math.min(exp * 1000, now + VERIFIED_TOKEN_TTL_MS) });
+    return claims;
+  }
+
+  async #verify(token: string, now: number): Promise<{ claims: TokenClaims; exp: number }> {
     // Three base64url parts; anything else is malformed before any network call.
     if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) {
       throw new InvalidTokenError("the token is malformed");
@@ -160,6 +198,7 @@ export class TokenValidator {
         audience: this.config.audience,
         clockTolerance: CLOCK_SKEW_SECONDS,
         requiredClaims: ["exp"],
+        currentDate: new Date(now),
       }));
     } catch (err) {
       if (err instanceof errors.JOSEError && INVALID_TOKEN_CODES.has(err.code)) {
@@ -169,7 +208,7 @@ export class TokenValidator {
         cause: err,
       });
     }
-    return claimsOf(payload);
+    return { claims: claimsOf(payload), exp: Number(payload.exp) };
   }
 
   #discover(): Promise<Discovery> {

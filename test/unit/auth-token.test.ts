@@ -5,9 +5,12 @@ import type { AddressInfo } from "node:net";
 import { createHmac } from "node:crypto";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type KeyLike } from "jose";
 import {
+  CLOCK_SKEW_SECONDS,
   InvalidTokenError,
   IssuerUnavailableError,
   TokenValidator,
+  VERIFIED_TOKENS_MAX,
+  VERIFIED_TOKEN_TTL_MS,
   isAcceptableIssuerUrl,
 } from "../../src/auth/token";
 import { readAuthConfig, ConfigError } from "../../src/config";
@@ -213,6 +216,68 @@ it("finds a rolled-over key by refetching on its unknown kid (after the cooldown
   issuer.published = [...issuer.published, await publicJwk(next)];
   await expect(quick.validate(await sign(good(), next))).resolves.toMatchObject({ id: "user-1" });
   expect(issuer.jwksFetches).toBe(2);
+});
+
+describe("verified tokens are remembered", () => {
+  // A key set refetched on every lookup whose key is then withdrawn: only a remembered token
+  // still passes, which shows when the signature check is skipped and when it is not.
+  async function withdrawnKey(clock: { now: number }) {
+    const v = new TokenValidator(
+      { authority: issuer.url, audience: AUDIENCE },
+      { cooldownMs: 0, maxAgeMs: 0, now: () => clock.now },
+    );
+    const key = await newKey("key-short-lived");
+    const before = issuer.published;
+    issuer.published = [...before, await publicJwk(key)];
+    const token = await sign({ ...good(), exp: now() + 3600 }, key);
+    await expect(v.validate(token)).resolves.toMatchObject({ id: "user-1" });
+    issuer.published = before;
+    return { v, key, token };
+  }
+
+  it("the same token again is not re-verified, for at most VERIFIED_TOKEN_TTL_MS", async () => {
+    const clock = { now: Date.now() };
+    const { v, key, token } = await withdrawnKey(clock);
+    await expect(v.validate(token)).resolves.toMatchObject({ id: "user-1" });
+    // Another token from the withdrawn key is checked, and refused.
+    await expect(v.validate(await sign({ ...good(), jti: "other" }, key))).rejects.toThrow(
+      /key the issuer does not publish/,
+    );
+    clock.now += VERIFIED_TOKEN_TTL_MS + 1;
+    await expect(v.validate(token)).rejects.toThrow(/key the issuer does not publish/);
+  });
+
+  it("never past the token's exp", async () => {
+    const clock = { now: Date.now() };
+    const v = new TokenValidator(
+      { authority: issuer.url, audience: AUDIENCE },
+      { now: () => clock.now },
+    );
+    const token = await sign({ ...good(), exp: now() + 30 }, issuer.keys[0]!);
+    await v.validate(token);
+    clock.now += 30_000 + CLOCK_SKEW_SECONDS * 1000 + 1000;
+    await expect(v.validate(token)).rejects.toThrow(/has expired/);
+    expect(v.verifiedTokens).toBe(0);
+  });
+
+  it("a token altered by one character is checked on its own", async () => {
+    const token = await sign(good(), issuer.keys[0]!);
+    await validator.validate(token);
+    // A character inside the signature (the last one may only hold padding bits).
+    const at = token.length - 10;
+    const altered = token.slice(0, at) + (token[at] === "A" ? "B" : "A") + token.slice(at + 1);
+    await expect(validator.validate(altered)).rejects.toThrow(/signature does not verify/);
+    const [, payload] = token.split(".");
+    const forged = token.replace(payload!, b64({ ...good(), roles: ["Orders.Operate"] }));
+    await expect(validator.validate(forged)).rejects.toThrow(/signature does not verify/);
+  });
+
+  it(`holds at most ${VERIFIED_TOKENS_MAX} tokens`, async () => {
+    for (let i = 0; i < VERIFIED_TOKENS_MAX + 20; i++) {
+      await validator.validate(await sign({ ...good(), jti: `t${i}` }, issuer.keys[0]!));
+    }
+    expect(validator.verifiedTokens).toBe(VERIFIED_TOKENS_MAX);
+  });
 });
 
 it("an unreachable issuer is 'unavailable', not an invalid token", async () => {
