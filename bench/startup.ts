@@ -46,7 +46,26 @@ async function startOnce(appDir: string, dataDir: string, extra: string[]): Prom
 const pct = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-async function measure(name: string, appDir: string, extra: string[], runs: number): Promise<void> {
+/** Milliseconds from spawn to "Host ready", over `n` starts. */
+export interface StartupFigure {
+  p50: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export interface StartupFigures {
+  loadAverage: number;
+  fixtureApp: { fresh: StartupFigure; existing: StartupFigure };
+  orderApp?: { fresh: StartupFigure; existing: StartupFigure };
+}
+
+async function measure(
+  name: string,
+  appDir: string,
+  extra: string[],
+  runs: number,
+): Promise<{ fresh: StartupFigure; existing: StartupFigure }> {
   const fresh: number[] = [];
   const again: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -58,22 +77,28 @@ async function measure(name: string, appDir: string, extra: string[], runs: numb
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   }
-  for (const [label, values] of [
-    ["fresh DATA_DIR", fresh],
-    ["existing DATA_DIR", again],
-  ] as const) {
+  const figure = (label: string, values: number[]): StartupFigure => {
     const s = [...values].sort((a, b) => a - b);
+    const f = {
+      p50: Math.round(pct(s, 50)),
+      min: Math.round(s[0]),
+      max: Math.round(s[s.length - 1]),
+      n: s.length,
+    };
     console.log(
-      `startup ${name}, ${label}: p50 ${Math.round(pct(s, 50))} ms, min ${Math.round(s[0])} ms, max ${Math.round(s[s.length - 1])} ms (n=${s.length}, load avg ${os.loadavg()[0].toFixed(1)})`,
+      `startup ${name}, ${label}: p50 ${f.p50} ms, min ${f.min} ms, max ${f.max} ms (n=${f.n}, load avg ${os.loadavg()[0].toFixed(1)})`,
     );
-  }
+    return f;
+  };
+  return { fresh: figure("fresh DATA_DIR", fresh), existing: figure("existing DATA_DIR", again) };
 }
 
-export async function run(): Promise<void> {
+export async function run(): Promise<StartupFigures> {
   if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: npm run build first`);
   const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
   const fixture = path.join(root, "local-host", "test", "fixtures", "http-app");
-  await measure(
+  const loadAverage = Number(os.loadavg()[0].toFixed(2));
+  const fixtureApp = await measure(
     "fixture app",
     fixture,
     [
@@ -87,8 +112,11 @@ export async function run(): Promise<void> {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
     main: string;
   };
-  if (fs.existsSync(path.join(root, pkg.main))) await measure("order app", root, [], runs);
-  else console.log(`startup order app: skipped (${pkg.main} not built)`);
+  if (!fs.existsSync(path.join(root, pkg.main))) {
+    console.log(`startup order app: skipped (${pkg.main} not built)`);
+    return { loadAverage, fixtureApp };
+  }
+  return { loadAverage, fixtureApp, orderApp: await measure("order app", root, [], runs) };
 }
 
 if (require.main === module) {
