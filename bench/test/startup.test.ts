@@ -25,7 +25,7 @@ describe("bench startup", () => {
       };
       for (const app of ["fixtureApp", "orderApp"]) {
         for (const dir of ["fresh", "existing"]) {
-          const f = results.startup[app]![dir]!;
+          const f = results.benchmarks.startup[app]![dir]!;
           expect(f.n).toBe(1);
           expect(f.p50).toBeGreaterThan(0);
           expect(f.min).toBeLessThanOrEqual(f.p50);
