@@ -17,11 +17,9 @@ describe("bench startup", () => {
     const file = /^results: (.+\.json)$/m.exec(stdout)?.[1];
     expect(file).toBeDefined();
     try {
+      type Figure = { p50: number; min: number; max: number; n: number };
       const results = JSON.parse(fs.readFileSync(file!, "utf8")) as {
-        startup: Record<
-          string,
-          Record<string, { p50: number; min: number; max: number; n: number }>
-        >;
+        benchmarks: { startup: Record<string, Record<string, Figure>> };
       };
       for (const app of ["fixtureApp", "orderApp"]) {
         for (const dir of ["fresh", "existing"]) {
