@@ -158,10 +158,12 @@ describe("hot state and finished store", () => {
     expect(liveIds(h)).toEqual(["live-1"]);
     for (const inst of h.engine.state.live.values()) expect(TERMINAL.has(inst.status)).toBe(false);
     expect(h.engine.state.finished.size).toBe(41);
-    // The snapshot holds the live instance, not the finished ones.
+    // The snapshot holds the live instance and no finished one. (The newest compaction may have
+    // run while some o-* were still running, so which of them it holds depends on timing; none
+    // may be there as finished.)
     const snap = snapshotText(h.dataDir);
     expect(snap).toContain('"live-1"');
-    expect(snap).not.toContain('"o-000"');
+    expect(snap).not.toMatch(/"status":"(Completed|Failed|Terminated|Canceled)"/);
 
     const one = await statusOf(h, "o-007");
     expect(one.status).toBe(200);
