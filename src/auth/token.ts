@@ -177,10 +177,13 @@ export class TokenValidator {
     if (known && now < known.until) return known.claims;
     if (known) this.#verified.delete(token);
     const { claims, exp } = await this.#verify(token, now);
+    // Past exp but inside the clock skew it verified, but there is nothing left to remember.
+    const until = Math.min(exp * 1000, now + VERIFIED_TOKEN_TTL_MS);
+    if (until <= now) return claims;
     if (this.#verified.size >= VERIFIED_TOKENS_MAX) {
       this.#verified.delete(this.#verified.keys().next().value as string);
     }
-    this.#verified.set(token, { claims, until: Math.min(exp * 1000, now + VERIFIED_TOKEN_TTL_MS) });
+    this.#verified.set(token, { claims, until });
     return claims;
   }
 
