@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { percentile } from "./lib/stats";
 
 const root = path.resolve(__dirname, "..", "..");
 const cli = path.join(root, "dist", "local-host", "src", "cli.js");
@@ -42,9 +43,6 @@ async function startOnce(appDir: string, dataDir: string, extra: string[]): Prom
     }
   }
 }
-
-const pct = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 /** Milliseconds from spawn to "Host ready", over `n` starts. */
 export interface StartupFigure {
@@ -80,7 +78,7 @@ async function measure(
   const figure = (label: string, values: number[]): StartupFigure => {
     const s = [...values].sort((a, b) => a - b);
     const f = {
-      p50: Math.round(pct(s, 50)),
+      p50: Math.round(percentile(s, 50)),
       min: Math.round(s[0]),
       max: Math.round(s[s.length - 1]),
       n: s.length,
