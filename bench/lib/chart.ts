@@ -23,8 +23,12 @@ const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-/** Decade ticks (1, 2, 5 × 10^n) covering [min, max]. */
+/** Decade ticks (1, 2, 5 × 10^n) covering [min, max]; both bounds finite and positive. */
 export function logTicks(min: number, max: number): number[] {
+  // An infinite or zero bound would never end the loop below (it pushed until V8's array limit).
+  if (!(min > 0 && max >= min && Number.isFinite(max))) {
+    throw new RangeError(`log axis needs 0 < min <= max < Infinity, got [${min}, ${max}]`);
+  }
   const out: number[] = [];
   for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
     for (const m of [1, 2, 5]) {
@@ -35,11 +39,16 @@ export function logTicks(min: number, max: number): number[] {
   return out;
 }
 
+/** A point a log-log chart can place. A level past saturation has p99 = Infinity (in-process;
+ *  null once through JSON): it is left off its line, the tables show it. */
+const plottable = ([x, y]: [number, number]): boolean =>
+  x > 0 && y > 0 && Number.isFinite(x) && Number.isFinite(y);
+
 export function lineChart(o: ChartOptions): string {
   const W = o.width ?? 720;
   const H = o.height ?? 420;
   const m = { left: 70, right: 230, top: 40, bottom: 50 };
-  const pts = o.series.flatMap((s) => s.points).filter(([x, y]) => x > 0 && y > 0);
+  const pts = o.series.flatMap((s) => s.points).filter(plottable);
   if (pts.length === 0) throw new Error("nothing to chart");
   const [x0, x1] = [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))];
   const [y0, y1] = [
@@ -79,7 +88,7 @@ export function lineChart(o: ChartOptions): string {
   );
   o.series.forEach((s, i) => {
     const colour = COLOURS[Math.floor(i / 2) % COLOURS.length];
-    const p = s.points.filter(([x, y]) => x > 0 && y > 0);
+    const p = s.points.filter(plottable);
     const dash = s.dashed ? ` stroke-dasharray="5 4"` : "";
     parts.push(
       `<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${p.map(([x, y]) => `${n(lx(x))},${n(ly(y))}`).join(" ")}"/>`,

@@ -6,6 +6,36 @@ describe("bench chart", () => {
     expect(logTicks(0.9, 1.1)).toEqual([1]);
   });
 
+  it("refuses a log axis with an infinite or non-positive bound instead of looping", () => {
+    expect(() => logTicks(5, Infinity)).toThrow(RangeError);
+    expect(() => logTicks(0, 100)).toThrow(RangeError);
+    expect(() => logTicks(100, 5)).toThrow(RangeError);
+  });
+
+  it("leaves a level past saturation (p99 = Infinity, or null from JSON) off its line", () => {
+    const svg = lineChart({
+      title: "t",
+      xLabel: "x",
+      yLabel: "y",
+      series: [
+        {
+          name: "sdk p99",
+          points: [
+            [25, 30],
+            [200, 1800],
+            [400, Infinity],
+            [800, null as unknown as number],
+          ],
+        },
+      ],
+    });
+    expect(svg.match(/<circle/g)).toHaveLength(2);
+    expect(svg).not.toMatch(/NaN|Infinity/);
+    // The y axis reaches the largest finite latency, not past it.
+    expect(svg).toContain(">2000<");
+    expect(svg).not.toContain(">5000<");
+  });
+
   it("draws one polyline and legend entry per series, escaping names", () => {
     const svg = lineChart({
       title: "p99 <latency>",
