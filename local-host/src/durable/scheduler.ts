@@ -58,6 +58,7 @@ export class Scheduler {
   readonly #inflight = new Set<Promise<unknown>>();
   #started = false;
   #stopped = false;
+  #pumpSoon: NodeJS.Immediate | undefined;
 
   constructor(state: EngineState, maxOrchestrations: number, maxActivities: number) {
     this.#state = state;
@@ -76,6 +77,8 @@ export class Scheduler {
     this.#started = false;
     this.#stopped = true;
     for (const t of this.#retryAt.values()) clearTimeout(t);
+    if (this.#pumpSoon !== undefined) clearImmediate(this.#pumpSoon);
+    this.#pumpSoon = undefined;
     this.#retryAt.clear();
     const deadline = Date.now() + timeoutMs;
     while (this.#inflight.size > 0 && Date.now() < deadline) {
@@ -151,7 +154,18 @@ export class Scheduler {
     const list = this.#volatile.get(instanceId) ?? [];
     list.push({ executionId, event });
     this.#volatile.set(instanceId, list);
-    this.kick(instanceId);
+    if (!this.#readySet.has(instanceId)) {
+      this.#readySet.add(instanceId);
+      this.#ready.push(instanceId);
+    }
+    // Start the episode at the end of this turn, not now: results of parallel activities that
+    // arrive together (one IPC read) then share one episode instead of one each.
+    if (this.#pumpSoon === undefined) {
+      this.#pumpSoon = setImmediate(() => {
+        this.#pumpSoon = undefined;
+        this.pump();
+      });
+    }
   }
 
   /** Takes the volatile messages of this execution (the episode commits or returns them). */

@@ -205,6 +205,17 @@ describe("orchestrations through the real SDK", () => {
     expect(ids).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it("folds the results of parallel activities that finish together into one episode", async () => {
+    const id = await h.client.startNew("fanout", { input: 10 });
+    expect((await waitDone(h, id)).output).toBe(110);
+    // Each episode starts with OrchestratorStarted: one to fan out, one for all ten results
+    // (they finish in the same turn), not one per result.
+    const episodes = eventsOf(id).filter((e) => e.EventType === EventType.OrchestratorStarted);
+    expect(episodes).toHaveLength(2);
+    const completedIn = eventsOf(id).filter((e) => e.EventType === EventType.TaskCompleted);
+    expect(completedIn).toHaveLength(10);
+  });
+
   it("numbers retries like the extension: failure → timer id → new attempt id", async () => {
     flakyFailures = 2;
     const id = await h.client.startNew("retrying");
