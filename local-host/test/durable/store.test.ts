@@ -251,6 +251,26 @@ describe("hot state and finished store", () => {
     expect(h.engine.state.live.size).toBe(0);
   });
 
+  it("reads archived instances back by offset after a restart, whatever their ids' bytes", async () => {
+    // Multi-byte ids make the index's UTF-8 length differ from its text length, and enough
+    // records per file take the offsets across digit boundaries: both shift every offset.
+    const ids = [
+      ...(await runMany(12, "ü")),
+      ...(await runMany(12, "注文")),
+      ...(await runMany(12, "😀")),
+    ];
+    await h.engine.stop(); // the final compaction archives every finished instance
+    expect(archiveFiles(h.dataDir).length).toBeGreaterThan(0);
+    await h.reopen({ fsync: false, compactMinBytes: 2048 });
+    expect(h.engine.state.live.size).toBe(0);
+    for (const [i, id] of ids.entries()) {
+      const res = await statusOf(h, encodeURIComponent(id));
+      expect(res.status).toBe(200);
+      const n = i % 12;
+      expect(res.body).toMatchObject({ instanceId: id, output: `X${n}|X${n}-B` });
+    }
+  });
+
   it("drops an archive file a crashed compaction left unlisted; its records come from the log", async () => {
     const ids = await runMany(12, "k");
     await h.engine.abandon(); // a crash: no final compaction
