@@ -73,7 +73,9 @@ export function crc32(buf: Uint8Array): number {
 // ---------------------------------------------------------------------------------------------
 // Framing
 
-const HEADER = 8;
+/** A frame's header: [u32 length][u32 crc32], before its payload. */
+export const FRAME_HEADER_BYTES = 8;
+const HEADER = FRAME_HEADER_BYTES;
 
 function frame(payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER + payload.length);

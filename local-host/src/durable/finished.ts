@@ -8,7 +8,13 @@
 import * as fs from "node:fs";
 import { promises as fsp } from "node:fs";
 import * as path from "node:path";
-import { framePayload, fsyncDir, readFrame, writeAll } from "../../../durable-log/src";
+import {
+  FRAME_HEADER_BYTES,
+  framePayload,
+  fsyncDir,
+  readFrame,
+  writeAll,
+} from "../../../durable-log/src";
 import type { InstanceRecord, InstanceSummary, RuntimeStatus } from "./types";
 
 type FinishedSummary = InstanceSummary;
@@ -53,8 +59,6 @@ const fileName = (n: number): string => `fin-${String(n).padStart(10, "0")}.arc`
 
 /** Rows summarised between two turns of the event loop while an index is built. */
 const INDEX_SLICE = 1000;
-/** A frame's header: [u32 length][u32 crc32]. */
-const FRAME_HEADER = 8;
 
 /**
  * An archive file's index frame: one row per record, [id, name, status, created, updated,
@@ -99,8 +103,8 @@ async function indexFrame(entries: Entry[], frames: Buffer[]): Promise<Buffer> {
       bytes += digits(at);
       at += frames[i].length;
     }
-    if (FRAME_HEADER + bytes === indexLen) break;
-    indexLen = FRAME_HEADER + bytes; // only grows with the offsets, so this settles in a few rounds
+    if (FRAME_HEADER_BYTES + bytes === indexLen) break;
+    indexLen = FRAME_HEADER_BYTES + bytes; // only grows with the offsets, so this settles in a few rounds
   }
   const rows = heads.map((head, i) => `${head},${offsets[i]},${frames[i].length}]`);
   const index = framePayload(Buffer.from(`[${rows.join(",")}]`, "utf8"));

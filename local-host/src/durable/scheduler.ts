@@ -96,11 +96,15 @@ export class Scheduler {
   // ---- queueing ---------------------------------------------------------------------------
 
   kick(instanceId: string): void {
+    this.#enqueue(instanceId);
+    this.pump();
+  }
+
+  #enqueue(instanceId: string): void {
     if (!this.#readySet.has(instanceId)) {
       this.#readySet.add(instanceId);
       this.#ready.push(instanceId);
     }
-    this.pump();
   }
 
   kickEntity(entityId: string): void {
@@ -154,10 +158,7 @@ export class Scheduler {
     const list = this.#volatile.get(instanceId) ?? [];
     list.push({ executionId, event });
     this.#volatile.set(instanceId, list);
-    if (!this.#readySet.has(instanceId)) {
-      this.#readySet.add(instanceId);
-      this.#ready.push(instanceId);
-    }
+    this.#enqueue(instanceId);
     // Start the episode at the end of this turn, not now: results of parallel activities that
     // arrive together (one IPC read) then share one episode instead of one each.
     if (this.#pumpSoon === undefined) {
