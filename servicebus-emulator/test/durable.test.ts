@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { ServiceBusClient } from "@azure/service-bus";
 import { startServiceBusEmulator } from "../src";
 import { fullDisk } from "../../durable-log/test/enospc";
+import { ensureBuilt } from "../../local-host/test/support/host";
 import { sleep } from "./helpers";
 
 const root = path.join(__dirname, "..", "..");
@@ -28,8 +29,7 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), "sb-durable-"));
   writeFileSync(path.join(dir, "Config.json"), JSON.stringify(config));
-  // Emit even if another part of the tree has type errors: only this module's JS is needed.
-  spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "ignore" });
+  ensureBuilt();
   if (!existsSync(cli)) throw new Error(`build did not produce ${cli}`);
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

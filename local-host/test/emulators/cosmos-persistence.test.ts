@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
@@ -7,6 +7,7 @@ import readline from "node:readline";
 import { startEmulators, type RunningEmulators } from "../../src/emulators";
 import { fullDisk } from "../../../durable-log/test/enospc";
 import { cosmosClient } from "./cosmos-client";
+import { ensureBuilt } from "../support/host";
 
 const root = path.resolve(__dirname, "..", "..", "..");
 const provision = path.join(__dirname, "fixtures", "cosmos.json");
@@ -139,12 +140,8 @@ describe("Cosmos emulator persistence under DATA_DIR", () => {
   describe("SIGKILL at a random moment", () => {
     beforeAll(() => {
       // The child runs the compiled module, as `npm start` does.
-      const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], {
-        cwd: root,
-        encoding: "utf8",
-      });
-      if (!existsSync(distIndex))
-        throw new Error(`build did not produce ${distIndex}: ${build.stdout}`);
+      ensureBuilt();
+      if (!existsSync(distIndex)) throw new Error(`build did not produce ${distIndex}`);
     }, 120_000);
 
     it("loses no acknowledged write", async () => {

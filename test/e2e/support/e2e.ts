@@ -54,6 +54,9 @@ function newestMtime(dir: string): number {
  * last build started, so a source edited during a build triggers the next one.
  */
 export function ensureFreshBuild(): void {
+  // Under `npm test` the global setup built dist/ before any file ran; a rebuild now would rewrite
+  // modules under another worker's host while it loads them (a half-written one broke a host).
+  if (process.env.LOCALHOST_SKIP_BUILD === "true") return;
   const id = createHash("sha256").update(PROJECT_ROOT).digest("hex").slice(0, 12);
   const stamp = path.join(os.tmpdir(), `order-e2e-build-${id}.stamp`);
   const sources = Math.max(
@@ -99,6 +102,8 @@ export interface Res<T = any> {
   headers: Headers;
   text: string;
   body: T;
+  /** On a 5xx from a host this client knows: the host's log of the failed invocation. */
+  failure?: string;
 }
 
 export interface RequestOptions {
@@ -126,6 +131,8 @@ export class Api {
     readonly baseUrl: string,
     readonly responses: Recorded[] = [],
     readonly auth?: TokenSource,
+    /** The host's output so far: a 5xx (a bare 500 by design) is explained from its log. */
+    readonly hostLogs?: () => string,
   ) {}
 
   /**
@@ -136,17 +143,20 @@ export class Api {
    */
   static forHost(host: StartedHost, responses: Recorded[] = []): Api {
     const tokens = tokensFor(host);
-    return new Api(host.baseUrl, responses, () =>
-      tokens.app(SUITE_CLIENT, [ROLES.submit, ROLES.approve, ROLES.operate]),
+    return new Api(
+      host.baseUrl,
+      responses,
+      () => tokens.app(SUITE_CLIENT, [ROLES.submit, ROLES.approve, ROLES.operate]),
+      () => host.logs(),
     );
   }
 
   as(token: TokenSource): Api {
-    return new Api(this.baseUrl, this.responses, token);
+    return new Api(this.baseUrl, this.responses, token, this.hostLogs);
   }
 
   anonymous(): Api {
-    return new Api(this.baseUrl, this.responses);
+    return new Api(this.baseUrl, this.responses, undefined, this.hostLogs);
   }
 
   async #token(): Promise<string | undefined> {
@@ -192,7 +202,14 @@ export class Api {
     } catch {
       // Not JSON: keep the text.
     }
-    return { status: res.status, headers: res.headers, text, body: parsed as T };
+    const failure = res.status >= 500 && this.hostLogs ? lastFailure(this.hostLogs()) : undefined;
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      body: parsed as T,
+      ...(failure ? { failure } : {}),
+    };
   }
 
   get<T = any>(p: string): Promise<Res<T>> {
@@ -202,6 +219,18 @@ export class Api {
   post<T = any>(p: string, json?: unknown, headers?: Record<string, string>): Promise<Res<T>> {
     return this.request<T>("POST", p, { json, headers });
   }
+}
+
+/** The host's last failed invocation or request, with the lines that explain it. */
+export function lastFailure(logs: string): string | undefined {
+  const lines = logs.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (/\(Failed, Id=|failed in the host:/.test(lines[i]!)) {
+      const end = lines.findIndex((l, j) => j > i && /^\[\d{4}-/.test(l));
+      return lines.slice(i, end === -1 ? i + 20 : Math.min(end, i + 20)).join("\n");
+    }
+  }
+  return undefined;
 }
 
 const tokensByHost = new WeakMap<object, Tokens>();
@@ -265,7 +294,9 @@ export async function createOrder(
     request,
     idempotencyKey ? { "idempotency-key": idempotencyKey } : undefined,
   );
-  if (res.status !== 202) throw new Error(`POST /orders → ${res.status}: ${res.text}`);
+  if (res.status !== 202) {
+    throw new Error(`POST /orders → ${res.status}: ${res.failure ?? res.text}`);
+  }
   const location = res.headers.get("location");
   const retryAfter = Number(res.headers.get("retry-after"));
   if (!location) throw new Error("202 without Location");
