@@ -1,4 +1,5 @@
 // `npm start`: runs the app like `func start` (see local-host/README.md).
+import "./useCompileCache"; // first: what loads after it comes from the code cache
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { dumpCountersPeriodically } from "./counters";

@@ -2,6 +2,7 @@
 // emulator costs over a second of CPU; in their own process that overlaps with the worker
 // loading the app (two cores), which keeps start-up near two seconds. The host forks this file,
 // sends "start" and gets the connection strings back; it dies with the host.
+import "./useCompileCache"; // first: what loads after it comes from the code cache
 import { dumpCountersPeriodically } from "./counters";
 import { startEmulators, type EmulatorsOptions, type RunningEmulators } from "./emulators";
 

@@ -1,6 +1,7 @@
 // The worker process: plays the Node language worker. FunctionsCore must be installed before
 // anything can require `@azure/functions`, otherwise the library caches "no core module" and
 // silently skips every registration; so this file imports nothing that loads app code.
+import "../useCompileCache"; // first: what loads after it comes from the code cache
 import path from "node:path";
 import fs from "node:fs";
 import { FunctionsCore } from "./functionsCore";
