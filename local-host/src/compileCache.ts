@@ -42,7 +42,7 @@ let flushTimer: NodeJS.Timeout | undefined;
 
 const sha1 = (text: string) => createHash("sha1").update(text).digest();
 const entryFile = (dir: string, filename: string) =>
-  path.join(dir, `${createHash("sha1").update(filename).digest("hex")}.bin`);
+  path.join(dir, `${sha1(filename).toString("hex")}.bin`);
 
 function readEntry(file: string, digest: Buffer): Buffer | undefined {
   try {
@@ -144,7 +144,7 @@ export function installCompileCache(dir: string): void {
 }
 
 /**
- * `node_modules/.cache/local-host/v8-<node version>-<arch>` of the project this file is in
+ * `node_modules/.cache/local-host/v8-<V8 version>-<arch>` of the project this file is in
  * (code caches are only valid for the V8 that made them), or LOCALHOST_COMPILE_CACHE_DIR.
  */
 export function defaultCompileCacheDir(): string | undefined {

@@ -1,15 +1,12 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are JSON from the running host */
 // Helpers for the order app's end-to-end suite: a client that talks to a running host over real
 // HTTP and records every response (for the card-number and management-URL checks), the async
-// HTTP polling pattern, test orders, a one-per-change build, and the artefact search.
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+// HTTP polling pattern, test orders, and the artefact search.
 import fs from "node:fs";
 import { Agent } from "node:https";
-import os from "node:os";
 import path from "node:path";
 import { CosmosClient, type Container } from "@azure/cosmos";
-import { CLI, PROJECT_ROOT, type StartedHost } from "../../../local-host/test/support/host";
+import type { StartedHost } from "../../../local-host/test/support/host";
 import { ROLES, Tokens } from "../../helpers/tokens";
 
 export { ROLES, Tokens } from "../../helpers/tokens";
@@ -27,67 +24,12 @@ export const CARDS = {
 } as const;
 export const ALL_CARDS: readonly string[] = Object.values(CARDS);
 
-const BUILD_INPUTS = [
-  "src",
-  "local-host/src",
-  "servicebus-emulator/src",
-  "durable-log/src",
-  "bench",
-];
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  const walk = (d: string) => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.name.endsWith(".ts")) newest = Math.max(newest, fs.statSync(p).mtimeMs);
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return newest;
-}
-
 /**
- * `npm run build` once per change rather than once per test file: every e2e file runs in its own
- * module registry, and a full tsc build costs ~15 s on this machine. The stamp records when the
- * last build started, so a source edited during a build triggers the next one.
+ * The e2e files' name for ensureBuilt: under jest the global setup builds dist/ once before any
+ * file runs, so no file rebuilds it (tsc rewriting modules under another worker's loading host
+ * handed that host a half-written one).
  */
-export function ensureFreshBuild(): void {
-  // Under `npm test` the global setup built dist/ before any file ran; a rebuild now would rewrite
-  // modules under another worker's host while it loads them (a half-written one broke a host).
-  if (process.env.LOCALHOST_SKIP_BUILD === "true") return;
-  const id = createHash("sha256").update(PROJECT_ROOT).digest("hex").slice(0, 12);
-  const stamp = path.join(os.tmpdir(), `order-e2e-build-${id}.stamp`);
-  const sources = Math.max(
-    ...BUILD_INPUTS.map((d) => newestMtime(path.join(PROJECT_ROOT, d))),
-    ...["tsconfig.json", "tsconfig.build.json"].map(
-      (f) => fs.statSync(path.join(PROJECT_ROOT, f)).mtimeMs,
-    ),
-  );
-  const built = fs.existsSync(stamp) ? fs.statSync(stamp).mtimeMs : 0;
-  if (built > sources && fs.existsSync(CLI)) return;
-  const startedAt = new Date();
-  const tsc = path.join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc");
-  // flock: parallel jest workers build one at a time instead of writing dist/ together.
-  const result = spawnSync(
-    "flock",
-    [
-      path.join(os.tmpdir(), `order-e2e-build-${id}.lock`),
-      process.execPath,
-      tsc,
-      "-p",
-      "tsconfig.build.json",
-    ],
-    { cwd: PROJECT_ROOT, encoding: "utf8" },
-  );
-  // tsc emits despite type errors elsewhere in the tree; only a missing CLI is fatal here.
-  if (!fs.existsSync(CLI)) {
-    throw new Error(`Build failed, ${CLI} is missing:\n${result.stdout}${result.stderr}`);
-  }
-  fs.writeFileSync(stamp, "");
-  fs.utimesSync(stamp, startedAt, startedAt);
-}
+export { ensureBuilt as ensureFreshBuild } from "../../../local-host/test/support/host";
 
 export interface Recorded {
   method: string;
